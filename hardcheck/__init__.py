@@ -1,0 +1,23 @@
+"""hardcheck: a security-hardening audit for Python web services.
+
+    import hardcheck
+    report = hardcheck.audit("path/to/service")
+    report.exit_code, report.findings
+
+Kept import-light: the pipeline and the engines load only when `audit` is used.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+__version__ = "0.1.0"
+__all__ = ["__version__", "audit"]
+
+
+def __getattr__(name: str) -> Any:
+    if name == "audit":
+        from .api import audit
+
+        return audit
+    raise AttributeError(name)

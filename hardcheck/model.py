@@ -1,0 +1,165 @@
+"""The data hardcheck passes around: plain, immutable values.
+
+Audits produce `Finding`s; the runner wraps them into `AuditResult`s; the report
+builder turns those into a `Report`. Nothing here does I/O.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field, replace
+from enum import Enum
+
+
+class Status(str, Enum):
+    PASS = "pass"
+    FAIL = "fail"
+    SKIP = "skip"
+    ERROR = "error"
+
+
+class Severity(str, Enum):
+    CRITICAL = "critical"
+    HIGH = "high"
+    MEDIUM = "medium"
+    LOW = "low"
+    INFO = "info"
+
+    @property
+    def rank(self) -> int:
+        """Higher is worse: info 0 … critical 4."""
+        return SEVERITY_ORDER.index(self)
+
+    @classmethod
+    def parse(cls, value: str) -> Severity:
+        return cls(value.strip().lower())
+
+
+SEVERITY_ORDER = (Severity.INFO, Severity.LOW, Severity.MEDIUM, Severity.HIGH, Severity.CRITICAL)
+STATUS_ORDER = (Status.FAIL, Status.ERROR, Status.SKIP, Status.PASS)
+
+
+@dataclass(frozen=True)
+class Location:
+    """Where a finding is: a path (relative to the target, display-safe) and line, a URL,
+    or a setting name. Any may be absent."""
+
+    path: str | None = None
+    line: int | None = None
+    url: str | None = None
+    setting: str | None = None
+
+    def display(self) -> str:
+        parts = []
+        if self.path is not None:
+            parts.append(f"{self.path}:{self.line}" if self.line else self.path)
+        if self.url:
+            parts.append(self.url)
+        if self.setting:
+            parts.append(self.setting)
+        return " ".join(parts) if parts else "-"
+
+    def to_dict(self) -> dict:
+        return {"path": self.path, "line": self.line, "url": self.url, "setting": self.setting}
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One checklist item. `key` distinguishes two findings of the same rule at the same
+    location (a setting name, a secret's keyed hash…); it feeds the fingerprint and must
+    never hold a secret value or a line number."""
+
+    rule_id: str
+    audit: str
+    status: Status
+    severity: Severity
+    title: str
+    message: str
+    location: Location = field(default_factory=Location)
+    evidence: str | None = None
+    owner: str = ""
+    expected: str = ""
+    rollback: str = ""
+    references: tuple[str, ...] = ()
+    upstream_id: str | None = None
+    key: str = ""
+    fingerprint: str = ""
+
+    def fingerprint_basis(self) -> str:
+        loc = self.location
+        return "\x1f".join(
+            [self.rule_id, loc.path or "", loc.url or "", loc.setting or "", self.key]
+        )
+
+    def with_fingerprint(self, occurrence: int = 0) -> Finding:
+        basis = self.fingerprint_basis()
+        if occurrence:
+            basis += f"\x1f#{occurrence}"
+        digest = hashlib.sha256(basis.encode("utf-8", "surrogateescape")).hexdigest()
+        return replace(self, fingerprint=digest[:20])
+
+    def to_dict(self) -> dict:
+        return {
+            "rule_id": self.rule_id,
+            "audit": self.audit,
+            "status": self.status.value,
+            "severity": self.severity.value,
+            "title": self.title,
+            "message": self.message,
+            "location": self.location.to_dict(),
+            "evidence": self.evidence,
+            "owner": self.owner,
+            "expected": self.expected,
+            "rollback": self.rollback,
+            "references": list(self.references),
+            "upstream_id": self.upstream_id,
+            "fingerprint": self.fingerprint,
+        }
+
+    def sort_key(self) -> tuple:
+        loc = self.location
+        return (
+            self.audit,
+            STATUS_ORDER.index(self.status),
+            -self.severity.rank if self.status is Status.FAIL else 0,
+            self.rule_id,
+            loc.path or "",
+            loc.line or 0,
+            loc.url or "",
+            loc.setting or "",
+            self.key,
+            self.message,
+        )
+
+
+@dataclass(frozen=True)
+class AuditResult:
+    """What one audit returned, or why it could not. `status` is derived from findings
+    unless the audit itself errored or was skipped."""
+
+    name: str
+    status: Status
+    duration_seconds: float
+    findings: tuple[Finding, ...] = ()
+    message: str = ""
+    stats: tuple[tuple[str, int], ...] = ()
+
+
+@dataclass(frozen=True)
+class SuppressionOutcome:
+    """A configured suppression and what became of it in this run."""
+
+    rule: str
+    path: str | None
+    reason: str | None
+    expires: str | None
+    state: str  # active | expired | no-reason | unused
+    matched: int
+
+
+@dataclass(frozen=True)
+class SuppressedFinding:
+    finding: Finding
+    reason: str
+    expires: str | None
+    source: str  # "config" or "inline"
