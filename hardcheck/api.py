@@ -1,0 +1,152 @@
+"""The pipeline: config → inventory → audits → suppressions → report.
+
+`audit()` is the public entry point for people who embed hardcheck; the CLI is a thin
+layer over it. User mistakes raise `ConfigError` (exit 2); everything found in the
+target becomes report items.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import os
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from . import __version__, audits
+from .catalogue import Catalogue, load_catalogue
+from .config import Config, ConfigError, build_config
+from .inventory import build_inventory
+from .model import Finding
+from .report.model import Report, assign_fingerprints, summarise_audit
+from .runner import run_audits
+from .safetext import safe
+from .suppress import apply_suppressions
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def _names(values: Sequence[str]) -> list[str]:
+    return [n.strip() for v in values for n in v.split(",") if n.strip()]
+
+
+def select_audits(only: Sequence[str], skip: Sequence[str]) -> list[str]:
+    known = audits.available()
+    for name in [*only, *skip]:
+        if name not in known:
+            hint = difflib.get_close_matches(name, known, n=1)
+            suggestion = f" (did you mean '{hint[0]}'?)" if hint else ""
+            raise ConfigError(f"unknown audit '{name}'{suggestion}; available: {', '.join(known)}")
+    chosen = [n for n in known if (not only or n in only) and n not in skip]
+    if not chosen:
+        raise ConfigError("--only/--skip leave no audit to run")
+    return chosen
+
+
+def _check_references(config: Config, catalogue: Catalogue) -> None:
+    source = str(config.file) if config.file else "command line"
+    valid = {*audits.available(), "core", *(r.id for r in catalogue)}
+    for key in config.owners:
+        if key not in valid:
+            hint = difflib.get_close_matches(key, sorted(valid), n=1)
+            suggestion = f" (did you mean '{hint[0]}'?)" if hint else ""
+            raise ConfigError(
+                f"{source}: owners key '{key}' is neither an audit nor a rule id{suggestion}"
+            )
+    for s in config.suppressions:
+        if catalogue.find(s.rule) is None:
+            hint = difflib.get_close_matches(s.rule.upper(), [r.id for r in catalogue], n=1)
+            suggestion = f" (did you mean '{hint[0]}'?)" if hint else ""
+            raise ConfigError(
+                f"{source}: suppress[{s.index}].rule '{s.rule}' is not a known rule{suggestion}; "
+                "see `hardcheck rules`"
+            )
+
+
+def audit(
+    target: os.PathLike | str = ".",
+    *,
+    config_file: os.PathLike | str | None = None,
+    only: Sequence[str] = (),
+    skip: Sequence[str] = (),
+    fail_on: str | None = None,
+    environment: str | None = None,
+    timeout: float | None = None,
+    urls: Sequence[str] = (),
+    today: dt.date | None = None,
+) -> Report:
+    """Audit a service tree and return the report. Raises ConfigError for user mistakes."""
+    root = Path(target)
+    if not root.exists():
+        raise ConfigError(f"target not found: {safe(str(root))}")
+    if not root.is_dir():
+        raise ConfigError(f"target is not a directory: {safe(str(root))}")
+    if not os.access(root, os.R_OK | os.X_OK):
+        raise ConfigError(f"target directory cannot be read: {safe(str(root))}")
+    root = root.resolve()
+
+    catalogue = load_catalogue()
+    schemas = {name: audits.load(name).config_schema for name in audits.available()}
+    config = build_config(
+        root,
+        config_file=Path(config_file) if config_file else None,
+        overrides={
+            "fail-on": fail_on,
+            "environment": environment,
+            "timeout": timeout,
+            "only": _names(only),
+            "skip": _names(skip),
+            "urls": list(urls),
+        },
+        audit_schemas=schemas,
+    )
+    chosen = select_audits(config.only, config.skip)
+    _check_references(config, catalogue)
+
+    started_wall, t0 = _now(), time.monotonic()
+    inventory = build_inventory(root, config.include, config.exclude)
+    instances = [audits.load(name)() for name in chosen]
+
+    def context(a: audits.Audit) -> audits.AuditContext:
+        return audits.AuditContext(
+            audit=a.name,
+            root=root,
+            inventory=inventory,
+            config=config,
+            catalogue=catalogue,
+            options=config.options_for(a.name),
+        )
+
+    results = run_audits(instances, context, config.timeout)
+    # Fingerprints are taken before suppression so a finding keeps its id either way.
+    all_findings: list[Finding] = assign_fingerprints([f for r in results for f in r.findings])
+    sup = apply_suppressions(
+        all_findings,
+        config.suppressions,
+        catalogue,
+        set(chosen),
+        config.owners,
+        today or dt.date.today(),
+    )
+    findings = sorted(sup.kept + assign_fingerprints(sup.problems), key=Finding.sort_key)
+    summaries = tuple(
+        summarise_audit(r, [f for f in findings if f.audit == r.name]) for r in results
+    )
+    return Report(
+        tool_version=__version__,
+        target=safe(str(root)),
+        urls=tuple(safe(u) for u in config.urls),
+        started=started_wall,
+        finished=_now(),
+        duration_seconds=time.monotonic() - t0,
+        config={**config.describe(), "audits": chosen},
+        inventory=inventory.describe(),
+        audits=summaries,
+        findings=tuple(findings),
+        suppressed=tuple(sup.suppressed),
+        suppressions=tuple(sup.outcomes),
+        fail_on=config.fail_on,
+    )

@@ -1,0 +1,130 @@
+"""The one interface every audit implements, and the context it runs in."""
+
+from __future__ import annotations
+
+import threading
+from abc import ABC, abstractmethod
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, ClassVar
+
+from ..catalogue import Catalogue
+from ..config import Config
+from ..inventory import Inventory
+from ..model import Finding, Location, Severity, Status
+from ..safetext import safe
+
+# Rules every audit may use to say it could not look at something.
+INPUT_UNREADABLE = "RUN002"
+INPUT_SKIPPED = "RUN003"
+
+
+@dataclass
+class AuditContext:
+    """What an audit gets: the shared inventory, its own options, and helpers that
+    turn a rule id into a finding carrying the catalogue's owner/expected/rollback."""
+
+    audit: str
+    root: Path
+    inventory: Inventory
+    config: Config
+    catalogue: Catalogue
+    options: dict[str, Any] = field(default_factory=dict)
+    stats: Counter = field(default_factory=Counter)
+    cancelled: threading.Event = field(default_factory=threading.Event)
+
+    @property
+    def environment(self) -> str:
+        return self.config.environment
+
+    def owner_for(self, rule_id: str, default: str) -> str:
+        owners = self.config.owners
+        return owners.get(rule_id) or owners.get(self.audit) or default
+
+    def finding(
+        self,
+        rule_id: str,
+        status: Status,
+        message: str,
+        location: Location | None = None,
+        *,
+        severity: Severity | None = None,
+        evidence: str | None = None,
+        key: str = "",
+        upstream_id: str | None = None,
+    ) -> Finding:
+        rule = self.catalogue.get(rule_id)
+        return Finding(
+            rule_id=rule.id,
+            audit=self.audit,
+            status=status,
+            severity=severity or rule.severity,
+            title=rule.title,
+            message=safe(message),
+            location=location or Location(),
+            evidence=safe(evidence) if evidence is not None else None,
+            owner=self.owner_for(rule.id, rule.owner),
+            expected=rule.expected,
+            rollback=rule.rollback,
+            references=rule.references,
+            upstream_id=upstream_id,
+            key=key,
+        )
+
+    def fail(self, rule_id: str, message: str, location: Location | None = None, **kw) -> Finding:
+        return self.finding(rule_id, Status.FAIL, message, location, **kw)
+
+    def passed(self, rule_id: str, message: str, location: Location | None = None) -> Finding:
+        return self.finding(rule_id, Status.PASS, message, location)
+
+    def skipped(
+        self, rule_id: str, message: str, location: Location | None = None, **kw
+    ) -> Finding:
+        return self.finding(rule_id, Status.SKIP, message, location, **kw)
+
+    def not_read(self, display_path: str, why: str, key: str) -> Finding:
+        """An input deliberately left unread (too large, binary, a link loop): counted, said."""
+        self.stats["inputs_skipped"] += 1
+        return self.skipped(INPUT_SKIPPED, f"not read: {why}", Location(path=display_path), key=key)
+
+    def unreadable(self, display_path: str, why: str) -> Finding:
+        """An input the audit needed but could not read or parse: the audit is incomplete."""
+        return self.finding(
+            INPUT_UNREADABLE,
+            Status.ERROR,
+            f"could not audit {display_path}: {why}",
+            Location(path=display_path),
+            key=why.split(":")[0],
+        )
+
+
+class Audit(ABC):
+    """One audit: reads the inventory (never walks again), yields findings, never prints,
+    never writes into the target."""
+
+    name: ClassVar[str]
+    description: ClassVar[str]
+    #: JSON Schema `properties` of the audit's own config table.
+    config_schema: ClassVar[dict[str, Any]] = {}
+
+    @abstractmethod
+    def run(self, ctx: AuditContext) -> Iterable[Finding]:
+        """Yield findings. Raise only for bugs: the runner turns that into an error item."""
+
+    def summarise(self, ctx: AuditContext, findings: list[Finding]) -> list[Finding]:
+        """For each rule of this audit that produced nothing, say it passed — unless the
+        audit had nothing to look at for it, which `ctx.stats` lets subclasses decide."""
+        seen = {f.rule_id for f in findings}
+        extra = []
+        for rule in ctx.catalogue.for_audit(self.name):
+            if rule.id not in seen and self.applies(ctx, rule.id):
+                extra.append(ctx.passed(rule.id, self.pass_message(ctx, rule.id)))
+        return findings + extra
+
+    def applies(self, ctx: AuditContext, rule_id: str) -> bool:
+        return True
+
+    def pass_message(self, ctx: AuditContext, rule_id: str) -> str:
+        return "no problem found"

@@ -1,0 +1,314 @@
+"""The `hardcheck` command line (click). Engines and the pipeline are imported inside
+the commands that need them, so `--version`, `rules` and `explain` start fast."""
+
+from __future__ import annotations
+
+import difflib
+import json
+import os
+import sys
+from pathlib import Path
+
+import click
+
+from . import __version__
+
+EXIT_USAGE = 2
+SEVERITIES = ("critical", "high", "medium", "low", "info")
+ENVIRONMENTS = ("production", "staging", "development")
+
+AUDIT_HELP = """Audit the service tree at PATH (default: the current directory).
+
+\b
+Examples:
+  hardcheck audit .
+  hardcheck audit deploy/ --environment staging --fail-on medium
+  hardcheck audit . --format json --output report.json   # checklist on screen, JSON to file
+  hardcheck audit . --format json:report.json --format console
+  hardcheck audit . --only permissions --quiet
+
+\b
+Exit codes:
+  0  complete, nothing at or above --fail-on
+  1  findings at or above --fail-on
+  2  usage or configuration error (nothing audited)
+  3  incomplete: an audit errored, and nothing at or above --fail-on
+"""
+
+
+def fail_usage(message: str) -> None:
+    click.echo(f"hardcheck: error: {message}", err=True)
+    sys.exit(EXIT_USAGE)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(
+    __version__, "--version", prog_name="hardcheck", message="%(prog)s %(version)s"
+)
+def main() -> None:
+    """hardcheck: one security-hardening checklist for a Python web service.
+
+    \b
+    Start with:
+      hardcheck audit .          run every audit on this tree
+      hardcheck rules            list the rule catalogue
+      hardcheck explain PRM002   one rule in full
+      hardcheck init             write a starter hardcheck.toml
+    """
+
+
+def _parse_formats(formats: tuple[str, ...], output: str | None) -> list[tuple[str, str | None]]:
+    from .report import FORMATS
+
+    parsed: list[tuple[str, str | None]] = []
+    for value in formats or ("console",):
+        name, _, path = value.partition(":")
+        name = name.strip().lower()
+        if name not in FORMATS:
+            hint = difflib.get_close_matches(name, FORMATS, n=1)
+            suggestion = f" (did you mean '{hint[0]}'?)" if hint else ""
+            fail_usage(f"unknown format '{name}'{suggestion}; available: {', '.join(FORMATS)}")
+        if name == "console" and path:
+            fail_usage("the console format always goes to the terminal; use json:FILE for files")
+        parsed.append((name, path or None))
+    if output:
+        open_slots = [i for i, (n, p) in enumerate(parsed) if n != "console" and p is None]
+        if len(open_slots) != 1:
+            fail_usage("--output needs exactly one non-console --format without a :FILE")
+        i = open_slots[0]
+        parsed[i] = (parsed[i][0], output)
+    to_stdout = [n for n, p in parsed if n != "console" and p is None]
+    if len(to_stdout) > 1 or (to_stdout and any(n == "console" for n, _ in parsed)):
+        fail_usage("only one format can go to standard output; give the others a :FILE")
+    if not any(n == "console" for n, _ in parsed) and not to_stdout:
+        parsed.append(("console", None))  # files are written; the checklist stays on screen
+    return parsed
+
+
+@main.command("audit", help=AUDIT_HELP)
+@click.argument("path", default=".", required=False)
+@click.option(
+    "--config", "config_file", metavar="FILE", help="hardcheck.toml or pyproject.toml to use."
+)
+@click.option("--only", multiple=True, metavar="AUDIT,...", help="Run only these audits.")
+@click.option("--skip", multiple=True, metavar="AUDIT,...", help="Do not run these audits.")
+@click.option(
+    "--fail-on",
+    type=click.Choice(SEVERITIES),
+    help="Lowest severity that fails the run [default: high].",
+)
+@click.option(
+    "--format",
+    "formats",
+    multiple=True,
+    metavar="FORMAT[:FILE]",
+    help="console (default) or json; repeatable. FORMAT:FILE writes to FILE.",
+)
+@click.option("--output", "-o", metavar="FILE", help="File for the one non-console --format.")
+@click.option(
+    "--environment",
+    type=click.Choice(ENVIRONMENTS),
+    help="What the tree is deployed as [default: production].",
+)
+@click.option(
+    "--timeout",
+    type=click.FloatRange(min=0, min_open=True),
+    help="Seconds each audit may take [default: 600].",
+)
+@click.option("--quiet", "-q", is_flag=True, help="Show only failures, errors and the summary.")
+@click.option("--no-color", is_flag=True, help="No colour (NO_COLOR is honoured too).")
+def audit_command(
+    path: str,
+    config_file: str | None,
+    only: tuple[str, ...],
+    skip: tuple[str, ...],
+    fail_on: str | None,
+    formats: tuple[str, ...],
+    output: str | None,
+    environment: str | None,
+    timeout: float | None,
+    quiet: bool,
+    no_color: bool,
+) -> None:
+    from .api import audit
+    from .catalogue import CatalogueError
+    from .config import ConfigError
+    from .report import console as console_renderer
+    from .report import json_report
+    from .report.output import write_atomic
+
+    outputs = _parse_formats(formats, output)
+    try:
+        report = audit(
+            path,
+            config_file=config_file,
+            only=only,
+            skip=skip,
+            fail_on=fail_on,
+            environment=environment,
+            timeout=timeout,
+        )
+    except (ConfigError, CatalogueError) as exc:
+        fail_usage(str(exc))
+        return
+    renderers = {"json": json_report.render}
+    for name, target in outputs:
+        if name == "console":
+            continue
+        text = renderers[name](report)
+        if target is None:
+            sys.stdout.write(text)
+            continue
+        try:
+            write_atomic(Path(target), text)
+        except OSError as exc:
+            fail_usage(f"cannot write the {name} report to {target}: {exc.strerror or exc}")
+    if any(name == "console" for name, _ in outputs):
+        color = False if (no_color or os.environ.get("NO_COLOR")) else None
+        console_renderer.render(report, sys.stdout, color=color, quiet=quiet)
+    sys.exit(report.exit_code)
+
+
+@main.command("rules")
+@click.option(
+    "--format", "fmt", type=click.Choice(("table", "json")), default="table", show_default=True
+)
+@click.option("--audit", "audit_name", metavar="AUDIT", help="Only this audit's rules.")
+def rules_command(fmt: str, audit_name: str | None) -> None:
+    """List the rule catalogue.
+
+    \b
+    Examples:
+      hardcheck rules
+      hardcheck rules --audit permissions --format json
+    """
+    from .catalogue import load_catalogue
+
+    rules = [r for r in load_catalogue() if not audit_name or r.audit == audit_name]
+    if fmt == "json":
+        click.echo(json.dumps([r.to_dict() for r in rules], indent=2))
+        return
+    from rich.table import Table
+
+    from .report.console import make_console
+
+    table = Table(box=None, pad_edge=False, show_edge=False)
+    for col in ("id", "name", "audit", "severity", "owner", "title"):
+        table.add_column(col, no_wrap=col != "title")
+    for r in rules:
+        table.add_row(r.id, r.name, r.audit, r.severity.value, r.owner, r.title)
+    make_console(sys.stdout).print(table)
+
+
+@main.command("explain")
+@click.argument("rule_id")
+def explain_command(rule_id: str) -> None:
+    """Show one rule in full: what, why, expected state, rollback, bypass, examples.
+
+    RULE_ID may be an id (PRM002), a name (secret-file-readable) or an upstream id.
+    """
+    from .catalogue import load_catalogue
+
+    catalogue = load_catalogue()
+    rule = catalogue.find(rule_id)
+    if rule is None:
+        known = [r.id for r in catalogue] + [r.name for r in catalogue]
+        hint = difflib.get_close_matches(rule_id, known, n=1)
+        suggestion = f" (did you mean '{hint[0]}'?)" if hint else ""
+        fail_usage(f"no rule '{rule_id}'{suggestion}; see `hardcheck rules`")
+        return
+    sections = [
+        f"{rule.id} {rule.name}  [{rule.audit}, {rule.severity.value}, owner: {rule.owner}]",
+        rule.title,
+        "",
+        "Why it matters:",
+        _indent(rule.rationale),
+        "",
+        "Expected (passing) state:",
+        _indent(rule.expected),
+        "",
+        "Rollback (undoing the fix safely):",
+        _indent(rule.rollback),
+        "",
+        "When it does not apply / is skipped:",
+        _indent(rule.bypass),
+    ]
+    for example in rule.examples:
+        sections += [
+            "",
+            f"Example that should {example.expect.upper()}:"
+            + (f" ({example.note})" if example.note else ""),
+        ]
+        for name, content in example.files:
+            sections.append(f"  --- {name}")
+            sections.append(_indent(content.rstrip("\n"), 6))
+        for name, mode in example.modes:
+            sections.append(f"  mode {mode} on {name}")
+        for name, target in example.links:
+            sections.append(f"  symlink {name} -> {target}")
+    if rule.no_examples:
+        sections += ["", f"Examples: none ({rule.no_examples})"]
+    if rule.references:
+        sections += ["", "References:", *(f"  - {ref}" for ref in rule.references)]
+    click.echo("\n".join(sections))
+
+
+def _indent(text: str, width: int = 2) -> str:
+    pad = " " * width
+    return "\n".join(pad + line if line else line for line in text.splitlines())
+
+
+@main.command("init")
+@click.argument("directory", default=".", required=False)
+@click.option(
+    "--stdout", "to_stdout", is_flag=True, help="Print the starter config instead of writing it."
+)
+def init_command(directory: str, to_stdout: bool) -> None:
+    """Write a commented starter hardcheck.toml (never overwrites).
+
+    \b
+    To keep it in pyproject.toml instead, print it and paste it under [tool.hardcheck]:
+      hardcheck init --stdout
+    """
+    from .starter import STARTER_CONFIG
+
+    if to_stdout:
+        click.echo(STARTER_CONFIG, nl=False)
+        return
+    from .config import find_config_file
+
+    root = Path(directory)
+    if not root.is_dir():
+        fail_usage(f"not a directory: {directory}")
+    existing, _ = find_config_file(root)
+    if existing is not None:
+        fail_usage(f"{existing} already holds hardcheck configuration; not overwriting it")
+    target = root / "hardcheck.toml"
+    try:
+        with open(target, "x", encoding="utf-8") as fh:
+            fh.write(STARTER_CONFIG)
+    except FileExistsError:
+        fail_usage(f"{target} exists; not overwriting it")
+    except OSError as exc:
+        fail_usage(f"cannot write {target}: {exc.strerror}")
+    click.echo(f"wrote {target}; edit it, then run: hardcheck audit {directory}")
+
+
+@main.command("schema")
+@click.argument("kind", type=click.Choice(("report", "config")), default="report", required=False)
+def schema_command(kind: str) -> None:
+    """Print the JSON Schema of the JSON report (default) or of the configuration."""
+    if kind == "report":
+        from .report import schema_text
+
+        click.echo(schema_text(), nl=False)
+        return
+    from . import audits
+    from .config import core_schema
+
+    schemas = {name: audits.load(name).config_schema for name in audits.available()}
+    click.echo(json.dumps(core_schema(schemas), indent=2))
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

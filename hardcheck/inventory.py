@@ -1,0 +1,250 @@
+"""One walk of the target tree, shared by every audit.
+
+The walk never follows symlinks and never opens anything but regular files. When the
+target is a git checkout, git's listing (tracked files plus untracked files that are
+not ignored) decides which files are *content*, i.e. what content audits (secrets,
+code, configs) read. Every file present is still listed for the permissions audit:
+an ignored `.env` lying world-readable on a deployed box is exactly what it must see.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+import subprocess
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pathspec
+
+from .safetext import display_path, safe
+
+# Directories that hold other projects' files, never the service's own.
+DEFAULT_EXCLUDED_DIRS = frozenset(
+    {
+        ".git",
+        ".hg",
+        ".svn",
+        "__pycache__",
+        ".venv",
+        "node_modules",
+        ".tox",
+        ".nox",
+        ".mypy_cache",
+        ".pytest_cache",
+        ".ruff_cache",
+    }
+)
+GIT_TIMEOUT = 60
+
+
+def path_spec(patterns) -> pathspec.PathSpec:
+    """gitignore-style patterns (what users write in .gitignore), matched on relative paths."""
+    return pathspec.PathSpec.from_lines("gitwildmatch", patterns)
+
+
+@dataclass(frozen=True)
+class Entry:
+    rel: str  # relative path as the OS gave it (may hold surrogate-escaped bytes)
+    display: str  # the same, safe to print
+    kind: str  # file | dir | symlink | fifo | socket | chardev | blockdev | other
+    mode: int
+    uid: int
+    gid: int
+    size: int
+    content: bool
+    link_target: str | None = None
+
+
+@dataclass
+class Inventory:
+    root: Path
+    entries: list[Entry] = field(default_factory=list)
+    source: str = "walk"  # "git" or "walk"
+    note: str = ""
+    problems: list[tuple[str, str]] = field(default_factory=list)  # (display path, why)
+    excluded: int = 0
+    root_uid: int = 0
+
+    def files(self, content_only: bool = True) -> Iterator[Entry]:
+        for entry in self.entries:
+            if entry.kind == "file" and (entry.content or not content_only):
+                yield entry
+
+    def path_of(self, entry: Entry) -> Path:
+        return self.root / entry.rel
+
+    def describe(self) -> dict:
+        return {
+            "source": self.source,
+            "note": safe(self.note),
+            "entries": len(self.entries),
+            "files": sum(1 for e in self.entries if e.kind == "file"),
+            "content_files": sum(1 for _ in self.files()),
+            "excluded": self.excluded,
+            "problems": len(self.problems),
+        }
+
+
+def _kind(mode: int) -> str:
+    for test, name in (
+        (stat.S_ISREG, "file"),
+        (stat.S_ISDIR, "dir"),
+        (stat.S_ISLNK, "symlink"),
+        (stat.S_ISFIFO, "fifo"),
+        (stat.S_ISSOCK, "socket"),
+        (stat.S_ISCHR, "chardev"),
+        (stat.S_ISBLK, "blockdev"),
+    ):
+        if test(mode):
+            return name
+    return "other"
+
+
+def _git_listing(root: Path) -> tuple[set[str] | None, str]:
+    """The files git considers part of the project, or None and why not."""
+    env = {**os.environ, "GIT_OPTIONAL_LOCKS": "0", "LC_ALL": "C"}
+    try:
+        proc = subprocess.run(
+            [
+                "git",
+                "-C",
+                str(root),
+                "ls-files",
+                "-z",
+                "--cached",
+                "--others",
+                "--exclude-standard",
+            ],
+            capture_output=True,
+            timeout=GIT_TIMEOUT,
+            env=env,
+            check=False,
+        )
+    except FileNotFoundError:
+        return None, ""
+    except subprocess.TimeoutExpired:
+        return None, f"git ls-files took over {GIT_TIMEOUT}s; walked the directory instead"
+    if proc.returncode != 0:
+        err = proc.stderr.decode("utf-8", "replace").strip()
+        if "not a git repository" in err:
+            return None, ""
+        first = next((ln for ln in err.splitlines() if ln.strip()), f"exit {proc.returncode}")
+        return None, f"git refused to list files ({first.strip()}); walked the directory instead"
+    names = {os.fsdecode(n) for n in proc.stdout.split(b"\0") if n}
+    return names, ""
+
+
+def build_inventory(
+    root: Path, include: tuple[str, ...] = (), exclude: tuple[str, ...] = ()
+) -> Inventory:
+    root_stat = os.stat(root)
+    inv = Inventory(root=root, root_uid=root_stat.st_uid)
+    listing, note = _git_listing(root)
+    inv.source = "git" if listing is not None else "walk"
+    inv.note = note
+    include_spec = path_spec(include) if include else None
+    exclude_spec = path_spec(exclude) if exclude else None
+
+    stack: list[str] = [""]
+    while stack:
+        rel_dir = stack.pop()
+        try:
+            with os.scandir(root / rel_dir if rel_dir else root) as it:
+                children = sorted(it, key=lambda d: d.name)
+        except OSError as exc:
+            inv.problems.append(
+                (display_path(rel_dir or "."), f"cannot list directory: {exc.strerror}")
+            )
+            continue
+        subdirs: list[str] = []
+        for child in children:
+            rel = f"{rel_dir}/{child.name}" if rel_dir else child.name
+            try:
+                st = child.stat(follow_symlinks=False)
+            except OSError as exc:
+                inv.problems.append((display_path(rel), f"cannot stat: {exc.strerror}"))
+                continue
+            kind = _kind(st.st_mode)
+            if kind == "dir" and (
+                child.name in DEFAULT_EXCLUDED_DIRS
+                or os.path.exists(os.path.join(child.path, "pyvenv.cfg"))
+            ):
+                inv.excluded += 1
+                continue
+            match_path = rel + "/" if kind == "dir" else rel
+            if exclude_spec is not None and exclude_spec.match_file(match_path):
+                inv.excluded += 1
+                continue
+            if kind != "dir" and include_spec is not None and not include_spec.match_file(rel):
+                inv.excluded += 1
+                continue
+            link_target = None
+            if kind == "symlink":
+                try:
+                    link_target = os.readlink(child.path)
+                except OSError:
+                    link_target = None
+            content = kind == "file" and (listing is None or rel in listing)
+            inv.entries.append(
+                Entry(
+                    rel=rel,
+                    display=display_path(rel),
+                    kind=kind,
+                    mode=st.st_mode,
+                    uid=st.st_uid,
+                    gid=st.st_gid,
+                    size=st.st_size,
+                    content=content,
+                    link_target=link_target,
+                )
+            )
+            if kind == "dir":
+                subdirs.append(rel)
+        stack.extend(reversed(subdirs))
+    return inv
+
+
+class ReadSkipped(Exception):
+    """A file the audit chose not to, or could not, read; the message says why."""
+
+
+def read_bytes(inv: Inventory, entry: Entry, max_size: int) -> bytes:
+    """Read a regular file without following a link or blocking on a FIFO."""
+    if entry.size > max_size:
+        raise ReadSkipped(f"larger than max-file-size ({entry.size} > {max_size} bytes)")
+    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
+    try:
+        fd = os.open(inv.path_of(entry), flags)
+    except OSError as exc:
+        raise ReadSkipped(f"cannot open: {exc.strerror}") from None
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise ReadSkipped("no longer a regular file")
+        chunks = []
+        remaining = max_size + 1
+        while remaining > 0:
+            chunk = os.read(fd, min(remaining, 1 << 20))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            remaining -= len(chunk)
+        data = b"".join(chunks)
+    except OSError as exc:
+        raise ReadSkipped(f"cannot read: {exc.strerror}") from None
+    finally:
+        os.close(fd)
+    if len(data) > max_size:
+        raise ReadSkipped(f"larger than max-file-size ({max_size} bytes)")
+    return data
+
+
+def read_text(inv: Inventory, entry: Entry, max_size: int) -> str:
+    data = read_bytes(inv, entry, max_size)
+    if b"\0" in data[:8192]:
+        raise ReadSkipped("binary file (NUL bytes)")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ReadSkipped(f"not valid UTF-8 (byte {exc.start})") from None

@@ -1,0 +1,139 @@
+"""Reading Python source statically: parse, never import or execute.
+
+Shared by every audit that reads settings or app code (permissions, secrets, uploads,
+logging). All helpers work on `ast` nodes and fail soft: an expression that is not a
+literal yields `NOT_LITERAL`, never an exception.
+"""
+
+from __future__ import annotations
+
+import ast
+import importlib.util
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+NOT_LITERAL = object()
+
+
+class SourceError(Exception):
+    """The file is not Python hardcheck can parse; the message says why."""
+
+
+def parse_source(data: bytes, filename: str) -> ast.Module:
+    """Decode (honouring a PEP 263 coding cookie) and parse, without executing."""
+    try:
+        text = importlib.util.decode_source(data)
+    except (SyntaxError, UnicodeDecodeError, LookupError) as exc:
+        raise SourceError(f"cannot decode: {exc}") from None
+    try:
+        return ast.parse(text, filename=filename)
+    except SyntaxError as exc:
+        raise SourceError(f"syntax error at line {exc.lineno}: {exc.msg}") from None
+    except (ValueError, RecursionError, MemoryError) as exc:
+        raise SourceError(f"cannot parse: {type(exc).__name__}") from None
+
+
+def literal(node: ast.AST | None) -> Any:
+    """`ast.literal_eval` that returns NOT_LITERAL instead of raising."""
+    if node is None:
+        return NOT_LITERAL
+    try:
+        return ast.literal_eval(node)
+    except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+        return NOT_LITERAL
+
+
+@dataclass(frozen=True)
+class Assignment:
+    name: str
+    value: ast.AST
+    line: int
+    scope: str  # "" for module level, else the enclosing class name
+
+
+def assignments(tree: ast.Module, *, include_classes: bool = True) -> Iterator[Assignment]:
+    """Top-level `NAME = value` (and `NAME: T = value`) assignments, plus those in class
+    bodies at top level (Flask-style `class Config: DEBUG = False`)."""
+
+    def from_body(body: list, scope: str) -> Iterator[Assignment]:
+        for stmt in body:
+            if isinstance(stmt, ast.Assign):
+                for target in stmt.targets:
+                    if isinstance(target, ast.Name):
+                        yield Assignment(target.id, stmt.value, stmt.lineno, scope)
+            elif (
+                isinstance(stmt, ast.AnnAssign)
+                and isinstance(stmt.target, ast.Name)
+                and stmt.value is not None
+            ):
+                yield Assignment(stmt.target.id, stmt.value, stmt.lineno, scope)
+            elif isinstance(stmt, ast.ClassDef) and include_classes and not scope:
+                yield from from_body(stmt.body, stmt.name)
+            elif isinstance(stmt, (ast.If, ast.Try)) and not scope:
+                # settings often wrap assignments in `if ENV == ...:` or `try:` blocks
+                yield from from_body(stmt.body, scope)
+                yield from from_body(stmt.orelse, scope)
+
+    yield from from_body(tree.body, "")
+
+
+def call_name(node: ast.AST) -> str:
+    """`foo.bar.Baz(...)` -> "Baz"; `Baz(...)` -> "Baz"; anything else -> ""."""
+    func = node.func if isinstance(node, ast.Call) else node
+    if isinstance(func, ast.Name):
+        return func.id
+    if isinstance(func, ast.Attribute):
+        return func.attr
+    return ""
+
+
+def keyword(call: ast.Call, name: str) -> ast.AST | None:
+    for kw in call.keywords:
+        if kw.arg == name:
+            return kw.value
+    return None
+
+
+def string_constants(node: ast.AST) -> Iterator[str]:
+    for sub in ast.walk(node):
+        if isinstance(sub, ast.Constant) and isinstance(sub.value, str):
+            yield sub.value
+
+
+def env_default(node: ast.AST) -> Any:
+    """For a value read from the environment with a fallback — `os.getenv("X", "1")`,
+    `os.environ.get("X", True)`, `env.bool("X", default=True)`, `config("X", default=…)` —
+    return the fallback literal; NOT_LITERAL when there is none or it is not a literal."""
+    if not isinstance(node, ast.Call):
+        # `os.getenv("DEBUG", "0") == "1"` and similar comparisons decide on their own
+        return NOT_LITERAL
+    default = keyword(node, "default")
+    if default is not None:
+        return literal(default)
+    if call_name(node) in ("getenv", "get") and len(node.args) >= 2:
+        return literal(node.args[1])
+    return NOT_LITERAL
+
+
+def truthy_setting(value: Any) -> bool:
+    if isinstance(value, str):
+        return value.strip().lower() in ("1", "true", "yes", "on")
+    return value is True or (isinstance(value, int) and not isinstance(value, bool) and value != 0)
+
+
+def inside_main_guard(tree: ast.Module) -> set[int]:
+    """Line numbers of statements under `if __name__ == "__main__":`."""
+    lines: set[int] = set()
+    for stmt in tree.body:
+        if (
+            isinstance(stmt, ast.If)
+            and isinstance(stmt.test, ast.Compare)
+            and isinstance(stmt.test.left, ast.Name)
+            and stmt.test.left.id == "__name__"
+        ):
+            for sub in stmt.body:
+                for node in ast.walk(sub):
+                    if hasattr(node, "lineno"):
+                        lines.add(node.lineno)
+    return lines

@@ -1,0 +1,201 @@
+"""The terminal checklist, drawn with rich.
+
+Every string from the target was escaped by `safetext.safe` when its finding was made,
+and is added here as plain `Text` (never parsed as markup), so neither ANSI sequences
+nor rich markup in a file name can reach the terminal. Colour only on a terminal and
+never with NO_COLOR or --no-color; no box-drawing at all, so piped output stays plain.
+"""
+
+from __future__ import annotations
+
+import textwrap
+from typing import IO
+
+from rich.console import Console
+from rich.text import Text
+
+from ..model import Finding, Severity, Status
+from .model import Report, grade
+
+SYMBOLS = {Status.PASS: "✔", Status.FAIL: "✘", Status.SKIP: "–", Status.ERROR: "!"}
+ASCII = {Status.PASS: "ok", Status.FAIL: "X", Status.SKIP: "-", Status.ERROR: "!"}
+STYLE = {Status.PASS: "green", Status.FAIL: "bold red", Status.SKIP: "dim", Status.ERROR: "yellow"}
+SEVERITY_STYLE = {
+    Severity.CRITICAL: "bold magenta",
+    Severity.HIGH: "red",
+    Severity.MEDIUM: "yellow",
+    Severity.LOW: "cyan",
+    Severity.INFO: "dim",
+}
+AUDIT_LABEL = {"core": "configuration"}
+DETAIL_INDENT = 14
+PIPE_WIDTH = 160
+
+
+def make_console(stream: IO[str], *, color: bool | None = None) -> Console:
+    """A terminal gets its own width and colour; a pipe or file gets long plain lines."""
+    is_tty = hasattr(stream, "isatty") and stream.isatty()
+    return Console(
+        file=stream,
+        no_color=color is False,
+        width=None if is_tty else PIPE_WIDTH,
+        highlight=False,
+        emoji=False,
+        markup=False,
+    )
+
+
+def _symbols(stream: IO[str]) -> dict[Status, str]:
+    encoding = (getattr(stream, "encoding", None) or "").lower().replace("-", "")
+    return SYMBOLS if encoding.startswith("utf") else ASCII
+
+
+def _first_line(text: str) -> str:
+    return text.strip().splitlines()[0] if text.strip() else ""
+
+
+def _first_sentence(text: str) -> str:
+    line = _first_line(text)
+    head, sep, _ = line.partition(". ")
+    return head + "." if sep else line
+
+
+class ConsoleRenderer:
+    def __init__(self, stream: IO[str], *, color: bool | None = None, quiet: bool = False):
+        self.console = make_console(stream, color=color)
+        self.symbols = _symbols(stream)
+        self.quiet = quiet
+
+    def item(self, f: Finding) -> None:
+        line = Text("  ")
+        line.append(self.symbols[f.status], STYLE[f.status])
+        line.append(" ")
+        if f.status is Status.FAIL:
+            line.append(f"{f.severity.value.upper():<8}", SEVERITY_STYLE[f.severity])
+        else:
+            line.append(f"{f.status.value:<8}", STYLE[f.status])
+        line.append(f" {f.rule_id} ", "bold")
+        line.append(f.title)
+        where = f.location.display()
+        if where != "-":
+            line.append(f"  {where}", "blue")
+        self.console.print(line)
+        if f.status is Status.PASS:
+            return
+        self.detail("", f.message)
+        if f.status is Status.FAIL:
+            self.detail("expected", _first_line(f.expected))
+            self.detail("owner", f.owner)
+            self.detail("rollback", _first_sentence(f.rollback))
+
+    def detail(self, label: str, value: str) -> None:
+        """An indented line wrapped with a hanging indent (textwrap: rich pads wrapped
+        lines with trailing spaces, which litters logs)."""
+        prefix = f"{label}: " if label else ""
+        pad = " " * DETAIL_INDENT
+        wrapped = textwrap.fill(
+            prefix + value,
+            width=max(self.console.width, DETAIL_INDENT + 20),
+            initial_indent=pad,
+            subsequent_indent=pad,
+            break_on_hyphens=False,
+        )
+        text = Text(wrapped)
+        if prefix:
+            text.stylize("dim", DETAIL_INDENT, DETAIL_INDENT + len(prefix))
+        self.console.print(text, soft_wrap=True)
+
+    def render(self, report: Report) -> None:
+        c = self.console
+        header = Text("hardcheck ", "bold")
+        header.append(report.tool_version)
+        header.append(f" · {report.target}")
+        header.append(
+            f" · environment {report.config.get('environment')} · fail-on {report.fail_on.value}",
+            "dim",
+        )
+        c.print(header)
+        inv = report.inventory
+        inv_line = Text(
+            f"inventory: {inv['files']} files ({inv['content_files']} content)"
+            f" listed by {inv['source']}"
+            f", {inv['excluded']} excluded",
+            "dim",
+        )
+        c.print(inv_line)
+        if inv.get("note"):
+            c.print(Text(f"note: {inv['note']}", "yellow"))
+        groups: dict[str, list[Finding]] = {}
+        for f in report.findings:
+            groups.setdefault(f.audit, []).append(f)
+        summaries = {a.name: a for a in report.audits}
+        for name in [*summaries, *(g for g in groups if g not in summaries)]:
+            items = groups.get(name, [])
+            shown = [f for f in items if not self.quiet or f.status in (Status.FAIL, Status.ERROR)]
+            summary = summaries.get(name)
+            if self.quiet and not shown:
+                continue
+            c.print()
+            title = Text(AUDIT_LABEL.get(name, name), "bold underline")
+            if summary is not None:
+                title.append(" ")
+                title.append(
+                    f"{self.symbols[summary.status]} {summary.status.value}", STYLE[summary.status]
+                )
+                title.append(f"  ({summary.duration_seconds:.2f}s)", "dim")
+                if summary.message:
+                    title.append(f"  {summary.message}", "yellow")
+            c.print(title)
+            for f in shown:
+                self.item(f)
+        if report.suppressed:
+            c.print()
+            c.print(Text("suppressed", "bold underline"))
+            for s in report.suppressed:
+                line = Text(f"  {s.finding.rule_id} {s.finding.location.display()}  ", "dim")
+                line.append(f"reason: {s.reason}")
+                if s.expires:
+                    line.append(f" (until {s.expires})", "dim")
+                c.print(line)
+        self.summary(report)
+
+    def summary(self, report: Report) -> None:
+        c = self.console
+        counts = report.counts()
+        by_status = counts["by_status"]
+        sev = ", ".join(f"{n} {s}" for s, n in counts["failing_by_severity"].items() if n)
+        value = report.score
+        line = Text("\nsummary: ", "bold")
+        line.append(f"{by_status['fail']} fail", STYLE[Status.FAIL] if by_status["fail"] else "")
+        if sev:
+            line.append(f" ({sev})")
+        line.append(
+            f", {by_status['error']} error, {by_status['skip']} skip, {by_status['pass']} pass"
+        )
+        if counts["suppressed"]:
+            line.append(f", {counts['suppressed']} suppressed")
+        line.append(f" · score {value}/100 ({grade(value)})")
+        c.print(line)
+        code = report.exit_code
+        if code == 1:
+            verdict = Text(
+                f"result: FAIL — {len(report.failing)} finding(s) at or above "
+                f"{report.fail_on.value} (exit 1)",
+                "bold red",
+            )
+        elif code == 3:
+            broken = ", ".join(a.name for a in report.audits if a.status is Status.ERROR)
+            verdict = Text(
+                f"result: INCOMPLETE — could not finish: {broken} (exit 3)", "bold yellow"
+            )
+        else:
+            verdict = Text(
+                f"result: PASS — nothing at or above {report.fail_on.value} (exit 0)", "bold green"
+            )
+        c.print(verdict)
+
+
+def render(
+    report: Report, stream: IO[str], *, color: bool | None = None, quiet: bool = False
+) -> None:
+    ConsoleRenderer(stream, color=color, quiet=quiet).render(report)

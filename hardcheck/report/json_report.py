@@ -1,0 +1,11 @@
+"""The JSON report: `Report.to_dict()`, validated by `schema.json` in the tests."""
+
+from __future__ import annotations
+
+import json
+
+from .model import Report
+
+
+def render(report: Report) -> str:
+    return json.dumps(report.to_dict(), indent=2, ensure_ascii=False) + "\n"

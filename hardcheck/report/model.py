@@ -1,0 +1,208 @@
+"""The report: one object every renderer draws from.
+
+Score (documented in README.md and the JSON Schema): start at 100 and subtract, per rule,
+the penalties of its unsuppressed `fail` findings — critical 25, high 15, medium 6, low 2,
+info 0 — with each rule's total capped at twice its worst single penalty, so one noisy rule
+cannot zero the score by itself. Floor 0. Grade: A ≥ 90, B ≥ 75, C ≥ 60, D ≥ 40, else F.
+`error`/`skip` items do not change the score; `complete` says whether every audit looked.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+from typing import Any
+
+from ..model import (
+    SEVERITY_ORDER,
+    AuditResult,
+    Finding,
+    Severity,
+    Status,
+    SuppressedFinding,
+    SuppressionOutcome,
+)
+
+SCHEMA_VERSION = "1.0.0"
+PENALTY = {
+    Severity.CRITICAL: 25,
+    Severity.HIGH: 15,
+    Severity.MEDIUM: 6,
+    Severity.LOW: 2,
+    Severity.INFO: 0,
+}
+GRADES = ((90, "A"), (75, "B"), (60, "C"), (40, "D"), (0, "F"))
+
+EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_INCOMPLETE = 0, 1, 2, 3
+
+
+def score(findings: list[Finding]) -> int:
+    per_rule: dict[str, list[int]] = defaultdict(list)
+    for f in findings:
+        if f.status is Status.FAIL:
+            per_rule[f.rule_id].append(PENALTY[f.severity])
+    total = sum(min(sum(p), 2 * max(p)) for p in per_rule.values())
+    return max(0, 100 - total)
+
+
+def grade(value: int) -> str:
+    return next(letter for floor, letter in GRADES if value >= floor)
+
+
+def assign_fingerprints(findings: list[Finding]) -> list[Finding]:
+    """Stable fingerprints; identical bases get an occurrence number in sorted order."""
+    seen: Counter = Counter()
+    out = []
+    for f in sorted(findings, key=Finding.sort_key):
+        basis = f.fingerprint_basis()
+        out.append(f.with_fingerprint(seen[basis]))
+        seen[basis] += 1
+    return out
+
+
+@dataclass(frozen=True)
+class AuditSummary:
+    name: str
+    status: Status
+    duration_seconds: float
+    message: str
+    counts: dict[str, int]
+    score: int
+    stats: dict[str, int]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "status": self.status.value,
+            "duration_seconds": round(self.duration_seconds, 3),
+            "message": self.message,
+            "counts": self.counts,
+            "score": self.score,
+            "stats": self.stats,
+        }
+
+
+@dataclass(frozen=True)
+class Report:
+    tool_version: str
+    target: str
+    urls: tuple[str, ...]
+    started: str
+    finished: str
+    duration_seconds: float
+    config: dict[str, Any]
+    inventory: dict[str, Any]
+    audits: tuple[AuditSummary, ...]
+    findings: tuple[Finding, ...]
+    suppressed: tuple[SuppressedFinding, ...]
+    suppressions: tuple[SuppressionOutcome, ...]
+    fail_on: Severity
+
+    @property
+    def complete(self) -> bool:
+        return all(a.status is not Status.ERROR for a in self.audits)
+
+    @property
+    def failing(self) -> list[Finding]:
+        """Unsuppressed fails at or above --fail-on: these decide exit code 1."""
+        return [
+            f
+            for f in self.findings
+            if f.status is Status.FAIL and f.severity.rank >= self.fail_on.rank
+        ]
+
+    @property
+    def exit_code(self) -> int:
+        if self.failing:
+            return EXIT_FINDINGS
+        if not self.complete:
+            return EXIT_INCOMPLETE
+        return EXIT_OK
+
+    @property
+    def score(self) -> int:
+        return score(list(self.findings))
+
+    def counts(self) -> dict[str, Any]:
+        by_status = Counter(f.status.value for f in self.findings)
+        by_severity = Counter(f.severity.value for f in self.findings if f.status is Status.FAIL)
+        return {
+            "by_status": {s.value: by_status.get(s.value, 0) for s in Status},
+            "failing_by_severity": {
+                s.value: by_severity.get(s.value, 0) for s in reversed(SEVERITY_ORDER)
+            },
+            "suppressed": len(self.suppressed),
+            "total": len(self.findings),
+        }
+
+    def to_dict(self) -> dict[str, Any]:
+        value = self.score
+        return {
+            "schema_version": SCHEMA_VERSION,
+            "tool": {"name": "hardcheck", "version": self.tool_version},
+            "run": {
+                "target": self.target,
+                "urls": list(self.urls),
+                "started": self.started,
+                "finished": self.finished,
+                "duration_seconds": round(self.duration_seconds, 3),
+                "fail_on": self.fail_on.value,
+                "config": self.config,
+                "inventory": self.inventory,
+            },
+            "audits": [a.to_dict() for a in self.audits],
+            "summary": {
+                **self.counts(),
+                "score": value,
+                "grade": grade(value),
+                "complete": self.complete,
+                "exit_code": self.exit_code,
+            },
+            "findings": [f.to_dict() for f in self.findings],
+            "suppressed": [
+                {
+                    "finding": s.finding.to_dict(),
+                    "reason": s.reason,
+                    "expires": s.expires,
+                    "source": s.source,
+                }
+                for s in self.suppressed
+            ],
+            "suppressions": [
+                {
+                    "rule": o.rule,
+                    "path": o.path,
+                    "reason": o.reason,
+                    "expires": o.expires,
+                    "state": o.state,
+                    "matched": o.matched,
+                }
+                for o in self.suppressions
+            ],
+        }
+
+
+def summarise_audit(
+    result: AuditResult, findings: list[Finding], message: str | None = None
+) -> AuditSummary:
+    """Per-audit status after suppression: an audit whose only fails were suppressed passes."""
+    counts = Counter(f.status.value for f in findings)
+    status = result.status
+    if status is not Status.ERROR:
+        if counts.get("error"):
+            status = Status.ERROR
+        elif counts.get("fail"):
+            status = Status.FAIL
+        elif counts.get("pass"):
+            status = Status.PASS
+        else:
+            status = Status.SKIP
+    return AuditSummary(
+        name=result.name,
+        status=status,
+        duration_seconds=result.duration_seconds,
+        message=message if message is not None else result.message,
+        counts={s.value: counts.get(s.value, 0) for s in Status},
+        score=score(findings),
+        stats=dict(result.stats),
+    )

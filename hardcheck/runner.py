@@ -1,0 +1,140 @@
+"""Runs audits concurrently, each against a deadline.
+
+Each audit runs in its own daemon thread (CPU-heavy audits fan out to processes
+themselves). An audit that raises, or is still running when its deadline passes, becomes
+an `error` result with the reason; the others still report. A timed-out thread cannot be
+killed, but it is a daemon, so it does not hold the process open; its context's
+`cancelled` event tells a cooperative audit to stop early.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+import time
+import traceback
+from dataclasses import dataclass
+from typing import Callable
+
+from .audits.base import Audit, AuditContext
+from .model import AuditResult, Finding, Location, Severity, Status
+from .safetext import safe
+
+AUDIT_ERROR_RULE = "RUN001"
+
+
+@dataclass
+class _Outcome:
+    name: str
+    findings: list[Finding]
+    error: str
+    duration: float
+
+
+def _derive_status(findings: list[Finding]) -> Status:
+    statuses = {f.status for f in findings}
+    for status in (Status.ERROR, Status.FAIL, Status.PASS):
+        if status in statuses:
+            return status
+    return Status.SKIP
+
+
+def _error_finding(ctx: AuditContext, message: str) -> Finding:
+    if AUDIT_ERROR_RULE in ctx.catalogue:
+        return ctx.finding(AUDIT_ERROR_RULE, Status.ERROR, message, Location(), key="audit-error")
+    # The catalogue always ships RUN001; this branch keeps a broken catalogue from hiding a crash.
+    return Finding(
+        rule_id=AUDIT_ERROR_RULE,
+        audit=ctx.audit,
+        status=Status.ERROR,
+        severity=Severity.HIGH,
+        title="Audit could not complete",
+        message=safe(message),
+    )
+
+
+def run_audits(
+    audits: list[Audit],
+    make_context: Callable[[Audit], AuditContext],
+    timeout: float,
+) -> list[AuditResult]:
+    results: queue.Queue[_Outcome] = queue.Queue()
+    contexts: dict[str, AuditContext] = {}
+    started = time.monotonic()
+
+    def work(audit: Audit, ctx: AuditContext) -> None:
+        t0 = time.monotonic()
+        try:
+            findings = list(audit.run(ctx))
+            results.put(_Outcome(audit.name, findings, "", time.monotonic() - t0))
+        except BaseException as exc:
+            last = traceback.extract_tb(exc.__traceback__)[-1:] if exc.__traceback__ else []
+            where = f" at {last[0].filename.rsplit('/', 1)[-1]}:{last[0].lineno}" if last else ""
+            text = str(exc)[:300]
+            results.put(
+                _Outcome(
+                    audit.name, [], f"{type(exc).__name__}{where}: {text}", time.monotonic() - t0
+                )
+            )
+
+    for audit in audits:
+        ctx = make_context(audit)
+        contexts[audit.name] = ctx
+        threading.Thread(
+            target=work, args=(audit, ctx), name=f"audit-{audit.name}", daemon=True
+        ).start()
+
+    outcomes: dict[str, _Outcome] = {}
+    deadline = started + timeout
+    while len(outcomes) < len(audits):
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            break
+        try:
+            outcome = results.get(timeout=remaining)
+        except queue.Empty:
+            break
+        outcomes[outcome.name] = outcome
+
+    out: list[AuditResult] = []
+    for audit in audits:
+        ctx = contexts[audit.name]
+        outcome = outcomes.get(audit.name)
+        stats = tuple(sorted(ctx.stats.items()))
+        if outcome is None:
+            ctx.cancelled.set()
+            message = f"timed out after {timeout:g}s; its results are missing from this report"
+            out.append(
+                AuditResult(
+                    audit.name,
+                    Status.ERROR,
+                    timeout,
+                    (_error_finding(ctx, message),),
+                    message,
+                    stats,
+                )
+            )
+        elif outcome.error:
+            message = f"audit crashed: {outcome.error}"
+            out.append(
+                AuditResult(
+                    audit.name,
+                    Status.ERROR,
+                    outcome.duration,
+                    (_error_finding(ctx, message),),
+                    message,
+                    stats,
+                )
+            )
+        else:
+            out.append(
+                AuditResult(
+                    audit.name,
+                    _derive_status(outcome.findings),
+                    outcome.duration,
+                    tuple(outcome.findings),
+                    "",
+                    stats,
+                )
+            )
+    return out

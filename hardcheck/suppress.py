@@ -1,0 +1,114 @@
+"""Config suppressions, failing closed.
+
+A suppression hides matching `fail` findings only while it has a reason and has not
+expired. One without a reason, one past its expiry date, and one that matches nothing
+suppress nothing and are themselves reported. `error` and `skip` items are never
+suppressed: an audit that could not look must stay visible.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from .catalogue import Catalogue
+from .config import Suppression
+from .inventory import path_spec
+from .model import Finding, Location, Severity, Status, SuppressedFinding, SuppressionOutcome
+from .safetext import safe
+
+NO_REASON, UNUSED, EXPIRED = "CFG001", "CFG002", "CFG003"
+
+
+@dataclass(frozen=True)
+class SuppressionResult:
+    kept: list[Finding]
+    suppressed: list[SuppressedFinding]
+    outcomes: list[SuppressionOutcome]
+    problems: list[Finding]
+
+
+def _matches(s: Suppression, rule_id: str, finding: Finding, spec) -> bool:
+    if finding.rule_id != rule_id or finding.status is not Status.FAIL:
+        return False
+    if spec is None:
+        return True
+    return finding.location.path is not None and spec.match_file(finding.location.path)
+
+
+def apply_suppressions(
+    findings: list[Finding],
+    suppressions: tuple[Suppression, ...],
+    catalogue: Catalogue,
+    audits_run: set[str],
+    owners: dict[str, str],
+    today: dt.date,
+) -> SuppressionResult:
+    suppressed: list[SuppressedFinding] = []
+    outcomes: list[SuppressionOutcome] = []
+    problems: list[Finding] = []
+    hidden: set[int] = set()
+
+    def problem(rule_id: str, s: Suppression, message: str) -> Finding:
+        rule = catalogue.get(rule_id)
+        return Finding(
+            rule_id=rule.id,
+            audit="core",
+            status=Status.FAIL,
+            severity=rule.severity,
+            title=rule.title,
+            message=safe(message),
+            location=Location(setting=f"suppress[{s.index}]"),
+            evidence=safe(f"rule={s.rule} path={s.path or '*'}"),
+            owner=owners.get(rule.id) or owners.get("core") or rule.owner,
+            expected=rule.expected,
+            rollback=rule.rollback,
+            references=rule.references,
+            key=f"{s.rule}|{s.path or ''}",
+        )
+
+    for s in suppressions:
+        rule = catalogue.find(s.rule)
+        rule_id = rule.id if rule else s.rule
+        spec = path_spec([s.path]) if s.path else None
+        matching = [i for i, f in enumerate(findings) if _matches(s, rule_id, f, spec)]
+        expires = s.expires.isoformat() if s.expires else None
+        if not s.reason:
+            state = "no-reason"
+            problems.append(
+                problem(
+                    NO_REASON,
+                    s,
+                    f"suppression of {rule_id} has no reason, so it suppresses nothing "
+                    f"({len(matching)} finding(s) stay reported)",
+                )
+            )
+        elif s.expires and s.expires < today:
+            state = "expired"
+            problems.append(
+                problem(
+                    EXPIRED,
+                    s,
+                    f"suppression of {rule_id} expired on {expires}; the {len(matching)} "
+                    "finding(s) it hid are reported again",
+                )
+            )
+        elif not matching:
+            state = "unused"
+            if rule is None or rule.audit in audits_run:
+                problems.append(
+                    problem(UNUSED, s, f"suppression of {rule_id} matches no finding; remove it")
+                )
+        else:
+            state = "active"
+            for i in matching:
+                if i not in hidden:
+                    hidden.add(i)
+                    suppressed.append(SuppressedFinding(findings[i], s.reason, expires, "config"))
+        outcomes.append(SuppressionOutcome(s.rule, s.path, s.reason, expires, state, len(matching)))
+    kept = [f for i, f in enumerate(findings) if i not in hidden]
+    return SuppressionResult(kept, suppressed, outcomes, problems)
+
+
+def severity_at_least(finding: Finding, threshold: Severity) -> bool:
+    return finding.severity.rank >= threshold.rank
