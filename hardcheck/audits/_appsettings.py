@@ -1,0 +1,295 @@
+"""App-level access settings of the permissions audit, read through the AST (the app is
+never imported): debug modes, Django ALLOWED_HOSTS, and CORS that admits any origin."""
+
+from __future__ import annotations
+
+import ast
+import os
+import re
+from collections.abc import Iterator
+
+from ..inventory import Entry, ReadSkipped, path_spec, read_bytes
+from ..model import Finding, Location, Severity
+from ..pyast import (
+    NOT_LITERAL,
+    SourceError,
+    assignments,
+    call_name,
+    env_default,
+    inside_main_guard,
+    keyword,
+    literal,
+    parse_source,
+    string_constants,
+    truthy_setting,
+)
+from .base import AuditContext
+
+# Cheap byte test before parsing: a file without any of these cannot trigger a rule.
+MARKERS = (b"DEBUG", b"debug", b"ALLOWED_HOSTS", b"CORS", b"allow_origin")
+DJANGO_MARKERS = {"INSTALLED_APPS", "MIDDLEWARE", "ROOT_URLCONF", "ALLOWED_HOSTS", "DATABASES"}
+FRAMEWORK_IMPORTS = ("django", "flask", "fastapi", "starlette", "quart", "sanic")
+DEFAULT_DEVELOPMENT_PATHS = (
+    "**/settings/dev*.py",
+    "**/settings/local*.py",
+    "**/settings/test*.py",
+    "**/*_dev.py",
+    "**/*_local.py",
+    "**/dev_settings.py",
+    "**/test_settings.py",
+    "tests/**",
+    "**/tests/**",
+)
+# An origin no allow-list should accept: a regex that matches it accepts anyone.
+ATTACKER_ORIGIN = "https://attacker.invalid"
+
+
+def _is_settings_module(rel: str, names: set[str]) -> bool:
+    base = os.path.basename(rel)
+    if base.startswith(("settings", "config", "conf")) or "/settings/" in f"/{rel}":
+        return True
+    return len(names & DJANGO_MARKERS) >= 2
+
+
+def _imports_framework(tree: ast.Module) -> bool:
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            mods = [a.name for a in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            mods = [node.module or ""]
+        else:
+            continue
+        if any(m.split(".")[0] in FRAMEWORK_IMPORTS for m in mods):
+            return True
+    return False
+
+
+def _regex_accepts_anyone(pattern: object, *, full: bool) -> bool:
+    if not isinstance(pattern, str):
+        return False
+    try:
+        rx = re.compile(pattern)
+    except (re.error, RecursionError, OverflowError):
+        return False
+    match = rx.fullmatch if full else rx.match
+    return match(ATTACKER_ORIGIN) is not None
+
+
+class AppSettingsChecker:
+    """Looks at one parsed module and yields findings for APP001–APP004."""
+
+    def __init__(self, ctx: AuditContext, entry: Entry, tree: ast.Module, dev: bool):
+        self.ctx = ctx
+        self.entry = entry
+        self.tree = tree
+        self.dev = dev
+        self.main_lines = inside_main_guard(tree)
+
+    def loc(self, line: int, setting: str | None = None) -> Location:
+        return Location(path=self.entry.display, line=line, setting=setting)
+
+    def debug_severity(self, base: Severity) -> Severity:
+        if self.ctx.environment == "development" or self.dev:
+            return Severity.INFO
+        return base
+
+    def debug_note(self) -> str:
+        if self.ctx.environment == "development":
+            return " (downgraded: --environment development)"
+        if self.dev:
+            return " (downgraded: development settings module)"
+        return ""
+
+    def run(self) -> Iterator[Finding]:
+        names = {a.name for a in assignments(self.tree)}
+        if _is_settings_module(self.entry.rel, names):
+            self.ctx.stats["settings_modules"] += 1
+            yield from self.settings(names)
+        if _imports_framework(self.tree) or names & DJANGO_MARKERS:
+            self.ctx.stats["app_modules"] += 1
+        yield from self.calls()
+
+    # --- Django / Flask settings modules -------------------------------------------------
+    def settings(self, names: set[str]) -> Iterator[Finding]:
+        values = {}
+        for a in assignments(self.tree):
+            values.setdefault(a.name, a)
+            if a.name == "DEBUG":
+                yield from self.debug_setting(a.value, a.line, a.name)
+            elif a.name == "ALLOWED_HOSTS":
+                yield from self.allowed_hosts(a.value, a.line)
+        creds = values.get("CORS_ALLOW_CREDENTIALS")
+        with_creds = creds is not None and literal(creds.value) is True
+        for flag in ("CORS_ALLOW_ALL_ORIGINS", "CORS_ORIGIN_ALLOW_ALL"):
+            a = values.get(flag)
+            if a is not None and literal(a.value) is True:
+                yield self.cors(a.line, flag, with_creds, f"{flag} = True")
+        for flag in ("CORS_ALLOWED_ORIGIN_REGEXES", "CORS_ORIGIN_REGEX_WHITELIST"):
+            a = values.get(flag)
+            if a is None:
+                continue
+            patterns = literal(a.value)
+            if isinstance(patterns, (list, tuple)) and any(
+                _regex_accepts_anyone(p, full=False) for p in patterns
+            ):
+                yield self.cors(
+                    a.line, flag, with_creds, f"{flag} has a pattern matching any origin"
+                )
+
+    def debug_setting(self, value: ast.AST, line: int, setting: str) -> Iterator[Finding]:
+        lit = literal(value)
+        if lit is True:
+            yield self.ctx.fail(
+                "APP001",
+                f"{setting} = True{self.debug_note()}",
+                self.loc(line, setting),
+                severity=self.debug_severity(Severity.HIGH),
+                evidence=f"{setting} = True",
+                key=setting,
+            )
+        elif lit is NOT_LITERAL:
+            fallback = env_default(value)
+            if fallback is not NOT_LITERAL and truthy_setting(fallback):
+                yield self.ctx.fail(
+                    "APP001",
+                    f"{setting} falls back to {fallback!r} when the environment does not set it"
+                    f"{self.debug_note()}",
+                    self.loc(line, setting),
+                    severity=self.debug_severity(Severity.MEDIUM),
+                    evidence=f"default {fallback!r}",
+                    key=setting,
+                )
+
+    def allowed_hosts(self, value: ast.AST, line: int) -> Iterator[Finding]:
+        lit = literal(value)
+        if isinstance(lit, (list, tuple, set)) and "*" in lit:
+            yield self.ctx.fail(
+                "APP002",
+                "ALLOWED_HOSTS contains '*': any Host header is accepted",
+                self.loc(line, "ALLOWED_HOSTS"),
+                evidence="'*' in ALLOWED_HOSTS",
+                key="ALLOWED_HOSTS",
+            )
+        elif lit is NOT_LITERAL and "*" in set(string_constants(value)):
+            yield self.ctx.fail(
+                "APP002",
+                "ALLOWED_HOSTS may fall back to '*' when the environment does not set it",
+                self.loc(line, "ALLOWED_HOSTS"),
+                severity=Severity.MEDIUM,
+                evidence="'*' as a fallback",
+                key="ALLOWED_HOSTS",
+            )
+
+    # --- calls and attribute assignments anywhere in the module --------------------------
+    def calls(self) -> Iterator[Finding]:
+        for node in ast.walk(self.tree):
+            if isinstance(node, ast.Call):
+                yield from self.call(node)
+            elif isinstance(node, ast.Assign):
+                yield from self.attribute_assign(node)
+
+    def call(self, node: ast.Call) -> Iterator[Finding]:
+        name = call_name(node)
+        if (
+            name in ("FastAPI", "Starlette", "Quart", "Sanic")
+            and literal(keyword(node, "debug")) is True
+        ):
+            yield self.ctx.fail(
+                "APP001",
+                f"{name}(debug=True){self.debug_note()}: tracebacks are served to clients",
+                self.loc(node.lineno, f"{name}.debug"),
+                severity=self.debug_severity(Severity.HIGH),
+                evidence=f"{name}(debug=True)",
+                key=f"{name}.debug",
+            )
+        elif name == "run" and literal(keyword(node, "debug")) is True:
+            guarded = node.lineno in self.main_lines
+            base = Severity.MEDIUM if guarded else Severity.HIGH
+            where = " under `if __name__ == '__main__'`" if guarded else ""
+            yield self.ctx.fail(
+                "APP001",
+                f"run(debug=True){where}{self.debug_note()}: the debugger allows code execution",
+                self.loc(node.lineno, "run.debug"),
+                severity=self.debug_severity(base),
+                evidence="run(debug=True)",
+                key="run.debug",
+            )
+        elif name in ("update", "from_mapping") and literal(keyword(node, "DEBUG")) is True:
+            yield from self.debug_setting(keyword(node, "DEBUG"), node.lineno, "config.DEBUG")
+        yield from self.cors_call(node, name)
+
+    def attribute_assign(self, node: ast.Assign) -> Iterator[Finding]:
+        for target in node.targets:
+            if isinstance(target, ast.Attribute) and target.attr == "debug":
+                yield from self.debug_setting(node.value, node.lineno, "app.debug")
+            elif (
+                isinstance(target, ast.Subscript)
+                and literal(getattr(target.slice, "value", target.slice)) == "DEBUG"
+            ):
+                yield from self.debug_setting(node.value, node.lineno, "config['DEBUG']")
+
+    def cors_call(self, node: ast.Call, name: str) -> Iterator[Finding]:
+        args = [a for a in node.args if call_name(a) == "CORSMiddleware"]
+        if name == "CORSMiddleware" or args:
+            origins = literal(keyword(node, "allow_origins"))
+            regex = literal(keyword(node, "allow_origin_regex"))
+            creds = literal(keyword(node, "allow_credentials")) is True
+            if isinstance(origins, (list, tuple)) and "*" in origins:
+                yield self.cors(node.lineno, "CORSMiddleware", creds, "allow_origins=['*']")
+            elif _regex_accepts_anyone(regex, full=True):
+                yield self.cors(
+                    node.lineno, "CORSMiddleware", creds, "allow_origin_regex matches any origin"
+                )
+        elif name in ("CORS", "cross_origin"):
+            # flask-cors: origins defaults to '*'
+            origins_node = keyword(node, "origins")
+            origins = "*" if origins_node is None else literal(origins_node)
+            creds = literal(keyword(node, "supports_credentials")) is True
+            if origins == "*" or (isinstance(origins, (list, tuple)) and "*" in origins):
+                yield self.cors(node.lineno, name, creds, f"{name}() with origins '*'")
+
+    def cors(self, line: int, setting: str, creds: bool, what: str) -> Finding:
+        if creds:
+            return self.ctx.fail(
+                "APP003",
+                f"{what} together with credentials: any site can make authenticated requests "
+                "and read the answers",
+                self.loc(line, setting),
+                evidence=what + " + credentials",
+                key=setting,
+            )
+        return self.ctx.fail(
+            "APP004",
+            f"{what}: any site can read responses "
+            "(acceptable only for public, unauthenticated APIs)",
+            self.loc(line, setting),
+            evidence=what,
+            key=setting,
+        )
+
+
+def check_app_settings(ctx: AuditContext, development_paths: tuple[str, ...]) -> Iterator[Finding]:
+    dev_spec = path_spec(development_paths)
+    for entry in ctx.inventory.files():
+        if not entry.rel.endswith(".py"):
+            continue
+        try:
+            data = read_bytes(ctx.inventory, entry, ctx.config.max_file_size)
+        except ReadSkipped as exc:
+            if str(exc).startswith("larger"):
+                yield ctx.not_read(entry.display, str(exc), "too-large")
+            else:
+                yield ctx.unreadable(entry.display, str(exc))
+            continue
+        if not any(m in data for m in MARKERS):
+            continue
+        if b"\0" in data[:8192]:
+            yield ctx.not_read(entry.display, "binary file (NUL bytes) with a .py name", "binary")
+            continue
+        try:
+            tree = parse_source(data, entry.display)
+        except SourceError as exc:
+            yield ctx.unreadable(entry.display, str(exc))
+            continue
+        ctx.stats["python_files_parsed"] += 1
+        yield from AppSettingsChecker(ctx, entry, tree, dev_spec.match_file(entry.rel)).run()
