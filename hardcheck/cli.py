@@ -261,32 +261,41 @@ def _indent(text: str, width: int = 2) -> str:
 @main.command("init")
 @click.argument("directory", default=".", required=False)
 @click.option(
-    "--stdout", "to_stdout", is_flag=True, help="Print the starter config instead of writing it."
+    "--pyproject", is_flag=True, help="Append a [tool.hardcheck] section to pyproject.toml."
 )
-def init_command(directory: str, to_stdout: bool) -> None:
-    """Write a commented starter hardcheck.toml (never overwrites).
+@click.option("--stdout", "to_stdout", is_flag=True, help="Print the starter config instead.")
+def init_command(directory: str, pyproject: bool, to_stdout: bool) -> None:
+    """Write a commented starter config: hardcheck.toml, or a [tool.hardcheck] section.
+
+    Never overwrites: refuses when the directory already has hardcheck configuration.
 
     \b
-    To keep it in pyproject.toml instead, print it and paste it under [tool.hardcheck]:
-      hardcheck init --stdout
+    Examples:
+      hardcheck init
+      hardcheck init --pyproject
+      hardcheck init --pyproject --stdout
     """
-    from .starter import STARTER_CONFIG
-
-    if to_stdout:
-        click.echo(STARTER_CONFIG, nl=False)
-        return
     from .config import find_config_file
+    from .starter import STARTER_CONFIG, as_pyproject
 
+    text = as_pyproject() if pyproject else STARTER_CONFIG
+    if to_stdout:
+        click.echo(text, nl=False)
+        return
     root = Path(directory)
     if not root.is_dir():
         fail_usage(f"not a directory: {directory}")
     existing, _ = find_config_file(root)
     if existing is not None:
         fail_usage(f"{existing} already holds hardcheck configuration; not overwriting it")
-    target = root / "hardcheck.toml"
+    target = root / ("pyproject.toml" if pyproject else "hardcheck.toml")
     try:
-        with open(target, "x", encoding="utf-8") as fh:
-            fh.write(STARTER_CONFIG)
+        if pyproject:
+            with open(target, "a", encoding="utf-8") as fh:
+                fh.write(("\n" if fh.tell() else "") + text)
+        else:
+            with open(target, "x", encoding="utf-8") as fh:
+                fh.write(text)
     except FileExistsError:
         fail_usage(f"{target} exists; not overwriting it")
     except OSError as exc:

@@ -41,7 +41,7 @@ GIT_TIMEOUT = 60
 
 def path_spec(patterns) -> pathspec.PathSpec:
     """gitignore-style patterns (what users write in .gitignore), matched on relative paths."""
-    return pathspec.PathSpec.from_lines("gitwildmatch", patterns)
+    return pathspec.GitIgnoreSpec.from_lines(patterns)
 
 
 @dataclass(frozen=True)

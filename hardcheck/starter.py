@@ -38,3 +38,15 @@ environment = "production"
 # reason = "public read-only API, no cookies or auth"
 # expires = 2027-06-30
 """
+
+
+def as_pyproject(text: str = STARTER_CONFIG) -> str:
+    """The same starter as a `[tool.hardcheck]` section: every table header gets the prefix."""
+    import re
+
+    body = re.sub(r"^(# )?\[\[([^\]]+)\]\]", r"\1[[tool.hardcheck.\2]]", text, flags=re.M)
+    body = re.sub(r"^(# )?\[([^\[\]]+)\]$", r"\1[tool.hardcheck.\2]", body, flags=re.M)
+    lines = body.splitlines(keepends=True)
+    # keep the leading comment block, then open the section
+    after_intro = next(i for i, ln in enumerate(lines) if not ln.strip()) + 1
+    return "".join([*lines[:after_intro], "[tool.hardcheck]\n", *lines[after_intro:]])

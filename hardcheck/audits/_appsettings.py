@@ -222,10 +222,7 @@ class AppSettingsChecker:
         for target in node.targets:
             if isinstance(target, ast.Attribute) and target.attr == "debug":
                 yield from self.debug_setting(node.value, node.lineno, "app.debug")
-            elif (
-                isinstance(target, ast.Subscript)
-                and literal(getattr(target.slice, "value", target.slice)) == "DEBUG"
-            ):
+            elif isinstance(target, ast.Subscript) and literal(target.slice) == "DEBUG":
                 yield from self.debug_setting(node.value, node.lineno, "config['DEBUG']")
 
     def cors_call(self, node: ast.Call, name: str) -> Iterator[Finding]:

@@ -75,13 +75,17 @@ class ConsoleRenderer:
         else:
             line.append(f"{f.status.value:<8}", STYLE[f.status])
         line.append(f" {f.rule_id} ", "bold")
+        if f.status is Status.PASS:
+            # a passing item reads as what was checked, not as the failure's title
+            line.append(f"{f.title}: ", "dim")
+            line.append(f.message)
+            self.console.print(line)
+            return
         line.append(f.title)
         where = f.location.display()
         if where != "-":
             line.append(f"  {where}", "blue")
         self.console.print(line)
-        if f.status is Status.PASS:
-            return
         self.detail("", f.message)
         if f.status is Status.FAIL:
             self.detail("expected", _first_line(f.expected))

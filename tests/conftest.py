@@ -1,0 +1,141 @@
+"""Shared helpers: build trees on disk, run the real CLI in a subprocess, load schemas."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+SAMPLES = REPO / "sample_configs"
+SHARED = REPO.parent / "shared"
+
+
+@dataclass
+class Run:
+    code: int
+    stdout: str
+    stderr: str
+
+    def json(self) -> dict:
+        return json.loads(self.stdout)
+
+
+def run_cli(*args: str, cwd: Path | None = None, env: dict | None = None, prefix=()) -> Run:
+    """Run `python -m hardcheck ARGS` for real, as a user would."""
+    full_env = {k: v for k, v in os.environ.items() if k != "NO_COLOR"}
+    full_env.update(env or {})
+    proc = subprocess.run(
+        [*prefix, sys.executable, "-m", "hardcheck", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env=full_env,
+        timeout=300,
+        check=False,
+    )
+    return Run(proc.returncode, proc.stdout, proc.stderr)
+
+
+def make_tree(
+    root: Path,
+    files: dict[str, str | bytes],
+    modes: dict[str, str] | None = None,
+    links: dict[str, str] | None = None,
+) -> Path:
+    root.mkdir(parents=True, exist_ok=True)
+    for name, content in files.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(content, bytes):
+            path.write_bytes(content)
+        else:
+            path.write_text(content, encoding="utf-8")
+    for name, target in (links or {}).items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        os.symlink(target, path)
+    for name, mode in (modes or {}).items():
+        path = root / name
+        if not path.exists():
+            path.mkdir(parents=True)
+        os.chmod(path, int(mode, 8))
+    return root
+
+
+def copy_sample(name: str, dest: Path) -> Path:
+    """A copy of a sample outside git: modes as git checks them out, links kept."""
+    target = dest / name
+    shutil.copytree(SAMPLES / name, target, symlinks=True)
+    return target
+
+
+def tree_digest(root: Path) -> str:
+    """Names, kinds, modes, link targets and contents of everything under root."""
+    h = hashlib.sha256()
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames.sort()
+        for name in sorted(dirnames + filenames):
+            path = Path(dirpath) / name
+            st = path.lstat()
+            h.update(os.fsencode(path.relative_to(root)))
+            h.update(f"{st.st_mode:o}".encode())
+            if path.is_symlink():
+                h.update(os.fsencode(os.readlink(path)))
+            elif path.is_file():
+                try:
+                    with open(path, "rb") as fh:
+                        for chunk in iter(lambda: fh.read(1 << 20), b""):
+                            h.update(chunk)
+                except OSError:
+                    h.update(b"<unreadable>")
+    return h.hexdigest()
+
+
+@pytest.fixture(scope="session")
+def report_schema() -> dict:
+    return json.loads((REPO / "hardcheck" / "report" / "schema.json").read_text())
+
+
+@pytest.fixture()
+def validate_report(report_schema):
+    from jsonschema import Draft202012Validator
+
+    validator = Draft202012Validator(
+        report_schema, format_checker=Draft202012Validator.FORMAT_CHECKER
+    )
+
+    def check(data: dict) -> dict:
+        errors = sorted(validator.iter_errors(data), key=lambda e: list(e.absolute_path))
+        assert not errors, [f"{list(e.absolute_path)}: {e.message}" for e in errors[:5]]
+        return data
+
+    return check
+
+
+def findings_of(report: dict, rule_id: str, status: str | None = None) -> list[dict]:
+    return [
+        f
+        for f in report["findings"]
+        if f["rule_id"] == rule_id and (status is None or f["status"] == status)
+    ]
+
+
+IS_ROOT = hasattr(os, "geteuid") and os.geteuid() == 0
+
+
+def without_dac_override() -> tuple[str, ...]:
+    """Root reads everything; to test unreadable paths, drop the capabilities that let it."""
+    if not IS_ROOT:
+        return ()
+    if shutil.which("setpriv") is None:
+        pytest.skip("running as root without setpriv: cannot make a path unreadable")
+    caps = "-dac_override,-dac_read_search"
+    return ("setpriv", f"--bounding-set={caps}", f"--inh-caps={caps}", "--")

@@ -1,0 +1,204 @@
+"""The command line as a user meets it: flags, config errors, output formats, init."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+
+from tests.conftest import SAMPLES, copy_sample, findings_of, make_tree, run_cli
+
+ANSI = re.compile(r"\x1b\[")
+
+
+def test_version_and_module_entry_point():
+    run = run_cli("--version")
+    assert run.code == 0
+    assert re.fullmatch(r"hardcheck \d+\.\d+\.\d+\n", run.stdout)
+
+
+def test_help_has_examples_and_exit_codes():
+    run = run_cli("audit", "--help")
+    assert run.code == 0
+    assert "hardcheck audit . --format json --output report.json" in run.stdout
+    assert "3  incomplete" in run.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (["audit", "--fail-on", "severe"], "Invalid value for '--fail-on'"),
+        (["audit", "--bogus"], "No such option"),
+        (["audit", "--only", "permisions"], "did you mean 'permissions'?"),
+        (["audit", "--format", "yaml"], "unknown format 'yaml'"),
+        (["audit", "/nonexistent/service"], "target not found"),
+        (["audit", "--config", "/nonexistent/hardcheck.toml"], "config file not found"),
+    ],
+)
+def test_usage_errors_exit_2_without_traceback(args, needle, tmp_path):
+    run = run_cli(*args, cwd=tmp_path)
+    assert run.code == 2, run
+    assert needle in run.stderr
+    assert "Traceback" not in run.stderr + run.stdout
+
+
+def _config_error(tmp_path, text: str, name: str = "hardcheck.toml") -> str:
+    make_tree(tmp_path, {name: text, "app.py": "x = 1\n"})
+    run = run_cli("audit", str(tmp_path))
+    assert run.code == 2, run
+    assert "Traceback" not in run.stderr
+    lines = run.stderr.strip().splitlines()
+    assert len(lines) == 1, lines  # one readable line
+    return lines[0]
+
+
+def test_unknown_key_names_file_key_and_suggestion(tmp_path):
+    line = _config_error(tmp_path, 'fial-on = "high"\n')
+    assert "hardcheck.toml" in line
+    assert "unknown key 'fial-on'" in line
+    assert "did you mean 'fail-on'?" in line
+
+
+def test_unknown_key_in_pyproject_table(tmp_path):
+    line = _config_error(
+        tmp_path, "[tool.hardcheck.permissions]\nexpected_modes = {}\n", name="pyproject.toml"
+    )
+    assert "pyproject.toml" in line
+    assert "tool.hardcheck.permissions.expected_modes" in line
+    assert "did you mean 'expected-modes'?" in line
+
+
+@pytest.mark.parametrize(
+    ("text", "needle"),
+    [
+        ('fail-on = "hgh"\n', "did you mean 'high'?"),
+        ('timeout = "soon"\n', "'timeout' must be of type number"),
+        ('max-file-size = "2 parsecs"\n', "expected bytes, or a string with a unit"),
+        ('[[suppress]]\nrule = "PRM002"\nreason = "x"\nexpires = "someday"\n', "YYYY-MM-DD"),
+        ('[[suppress]]\nrule = "PRM999"\nreason = "x"\n', "'PRM999' is not a known rule"),
+        ('[owners]\npermisions = "me"\n', "did you mean 'permissions'?"),
+        ('[permissions.expected-modes]\n".env" = { mode = "rw-------" }\n', "mode"),
+        ("fail-on = [\n", "invalid TOML"),
+    ],
+)
+def test_bad_values_are_one_clear_line(tmp_path, text, needle):
+    assert needle in _config_error(tmp_path, text)
+
+
+def test_cli_overrides_config_file(tmp_path):
+    root = copy_sample("insecure-fastapi", tmp_path)
+    (root / "hardcheck.toml").write_text('fail-on = "critical"\n')
+    assert run_cli("audit", str(root)).code == 0  # nothing critical
+    assert run_cli("audit", str(root), "--fail-on", "high").code == 1
+
+
+def test_json_to_stdout_is_only_json(tmp_path, validate_report):
+    run = run_cli("audit", str(SAMPLES / "insecure-fastapi"), "--format", "json")
+    assert run.code == 1
+    report = validate_report(run.json())
+    assert report["summary"]["exit_code"] == 1
+
+
+def test_json_to_file_keeps_console_on_terminal(tmp_path, validate_report):
+    out = tmp_path / "r.json"
+    run = run_cli(
+        "audit", str(SAMPLES / "insecure-fastapi"), "--format", "json", "--output", str(out)
+    )
+    assert run.code == 1
+    assert "summary:" in run.stdout and "✘" in run.stdout
+    report = validate_report(json.loads(out.read_text()))
+    fails = [f for f in report["findings"] if f["status"] == "fail"]
+    assert fails
+    for f in fails:
+        assert f["owner"] and f["expected"] and f["rollback"], f
+    assert not list(tmp_path.glob(".r.json.*"))  # atomic write left no temporary file
+
+
+def test_format_with_path_syntax(tmp_path, validate_report):
+    out = tmp_path / "sub.json"
+    run = run_cli("audit", str(SAMPLES / "hardened-fastapi"), "--format", f"json:{out}", "--quiet")
+    assert run.code == 0
+    validate_report(json.loads(out.read_text()))
+    assert "✔ pass" not in run.stdout  # --quiet hides passing items
+    assert "result: PASS" in run.stdout
+
+
+def test_unwritable_output_is_a_usage_error(tmp_path):
+    run = run_cli(
+        "audit", str(SAMPLES / "hardened-fastapi"), "--format", "json", "-o", "/nonexistent/r.json"
+    )
+    assert run.code == 2
+    assert "cannot write the json report" in run.stderr
+
+
+def test_no_color_and_pipes_are_plain(tmp_path):
+    for env, args in (({}, []), ({"NO_COLOR": "1"}, []), ({}, ["--no-color"])):
+        run = run_cli("audit", str(SAMPLES / "insecure-fastapi"), *args, env=env)
+        assert not ANSI.search(run.stdout)
+        assert not re.search("[─━│┃┌┐└┘]", run.stdout)  # no box drawing
+
+
+def test_console_checklist_content():
+    run = run_cli("audit", str(SAMPLES / "insecure-fastapi"))
+    assert run.code == 1
+    out = run.stdout
+    assert "permissions ✘ fail" in out
+    assert "✘ HIGH     PRM002" in out
+    assert "owner: platform" in out and "rollback:" in out and "expected:" in out
+    assert re.search(r"summary: \d+ fail \(\d+ high", out)
+    assert "result: FAIL" in out and "(exit 1)" in out
+
+
+def test_init_writes_then_refuses(tmp_path):
+    run = run_cli("init", str(tmp_path))
+    assert run.code == 0
+    written = (tmp_path / "hardcheck.toml").read_text()
+    assert 'fail-on = "high"' in written and written.count("#") > 10
+    again = run_cli("init", str(tmp_path))
+    assert again.code == 2 and "not overwriting" in again.stderr
+    assert (tmp_path / "hardcheck.toml").read_text() == written
+    # the starter config is itself valid
+    make_tree(tmp_path, {"app.py": "x = 1\n"})
+    assert run_cli("audit", str(tmp_path)).code == 0
+
+
+def test_init_refuses_when_pyproject_has_table(tmp_path):
+    (tmp_path / "pyproject.toml").write_text("[tool.hardcheck]\nfail-on = 'low'\n")
+    run = run_cli("init", str(tmp_path))
+    assert run.code == 2
+    assert not (tmp_path / "hardcheck.toml").exists()
+
+
+def test_init_pyproject_appends_a_valid_section(tmp_path):
+    original = '[project]\nname = "svc"\nversion = "1"\n'
+    (tmp_path / "pyproject.toml").write_text(original)
+    assert run_cli("init", "--pyproject", str(tmp_path)).code == 0
+    text = (tmp_path / "pyproject.toml").read_text()
+    assert text.startswith(original)  # existing content untouched
+    assert "[tool.hardcheck]" in text and "[tool.hardcheck.owners]" in text
+    assert "# [[tool.hardcheck.suppress]]" in text
+    make_tree(tmp_path, {"app.py": "x = 1\n"})
+    run = run_cli("audit", str(tmp_path), "--format", "json")
+    assert run.code == 0, run.stderr
+    assert run.json()["run"]["config"]["file"].endswith("pyproject.toml")
+    assert run_cli("init", "--pyproject", str(tmp_path)).code == 2
+
+
+def test_schema_command_prints_both_schemas():
+    report = run_cli("schema")
+    assert report.code == 0 and json.loads(report.stdout)["title"] == "hardcheck report"
+    config = run_cli("schema", "config")
+    schema = json.loads(config.stdout)
+    assert "permissions" in schema["properties"] and "fail-on" in schema["properties"]
+
+
+def test_environment_development_downgrades_debug(tmp_path):
+    root = make_tree(
+        tmp_path / "t", {"app/main.py": "from fastapi import FastAPI\napp = FastAPI(debug=True)\n"}
+    )
+    prod = run_cli("audit", str(root), "--format", "json")
+    dev = run_cli("audit", str(root), "--format", "json", "--environment", "development")
+    assert [f["severity"] for f in findings_of(prod.json(), "APP001", "fail")] == ["high"]
+    assert [f["severity"] for f in findings_of(dev.json(), "APP001", "fail")] == ["info"]
+    assert prod.code == 1 and dev.code == 0

@@ -1,0 +1,107 @@
+"""An audit that crashes or hangs becomes an error item; the other audits still report."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+
+import pytest
+from click.testing import CliRunner
+
+from hardcheck import audits
+from hardcheck.audits.base import Audit
+from hardcheck.cli import main
+from tests.conftest import SAMPLES, copy_sample
+
+
+class CrashingAudit(Audit):
+    name = "crashing"
+    description = "raises"
+
+    def run(self, ctx):
+        raise RuntimeError("engine exploded")
+
+
+class HangingAudit(Audit):
+    name = "hanging"
+    description = "never returns"
+    released = threading.Event()
+
+    def run(self, ctx):
+        self.released.wait(60)
+        return []
+
+
+@pytest.fixture()
+def registered():
+    def add(cls):
+        audits.register(cls)
+        added.append(cls.name)
+
+    added: list[str] = []
+    yield add
+    for name in added:
+        audits.unregister(name)
+    HangingAudit.released.set()
+
+
+def _invoke(*args):
+    result = CliRunner().invoke(main, list(args), catch_exceptions=False)
+    return result.exit_code, result.output
+
+
+def test_crashing_audit_gives_exit_3_and_keeps_the_others(registered, validate_report):
+    registered(CrashingAudit)
+    code, out = _invoke("audit", str(SAMPLES / "hardened-fastapi"), "--format", "json")
+    assert code == 3
+    report = validate_report(json.loads(out))
+    by_name = {a["name"]: a for a in report["audits"]}
+    assert by_name["crashing"]["status"] == "error"
+    assert (
+        "RuntimeError" in by_name["crashing"]["message"]
+        and "engine exploded" in by_name["crashing"]["message"]
+    )
+    assert by_name["permissions"]["status"] == "pass"
+    assert by_name["permissions"]["counts"]["pass"] >= 10
+    errors = [f for f in report["findings"] if f["rule_id"] == "RUN001"]
+    assert [f["audit"] for f in errors] == ["crashing"]
+    assert report["summary"]["complete"] is False
+
+
+def test_crash_and_failing_findings_exit_1(registered, tmp_path):
+    registered(CrashingAudit)
+    root = copy_sample("insecure-fastapi", tmp_path)
+    code, out = _invoke("audit", str(root))
+    assert code == 1
+    assert "crashing ! error" in out and "audit crashed: RuntimeError" in out
+    assert "PRM002" in out
+
+
+def test_hanging_audit_times_out(registered):
+    HangingAudit.released.clear()
+    registered(HangingAudit)
+    t0 = time.monotonic()
+    code, out = _invoke(
+        "audit", str(SAMPLES / "hardened-fastapi"), "--timeout", "1", "--format", "json"
+    )
+    assert time.monotonic() - t0 < 10
+    assert code == 3
+    report = json.loads(out)
+    hanging = next(a for a in report["audits"] if a["name"] == "hanging")
+    assert hanging["status"] == "error" and "timed out after 1s" in hanging["message"]
+    assert next(a for a in report["audits"] if a["name"] == "permissions")["status"] == "pass"
+
+
+def test_only_and_skip_select_audits(registered):
+    registered(CrashingAudit)
+    code, out = _invoke(
+        "audit", str(SAMPLES / "hardened-fastapi"), "--skip", "crashing", "--format", "json"
+    )
+    assert code == 0
+    assert [a["name"] for a in json.loads(out)["audits"]] == ["permissions"]
+    code, out = _invoke(
+        "audit", str(SAMPLES / "hardened-fastapi"), "--only", "crashing", "--format", "json"
+    )
+    assert code == 3
+    assert [a["name"] for a in json.loads(out)["audits"]] == ["crashing"]
