@@ -137,3 +137,39 @@ def inside_main_guard(tree: ast.Module) -> set[int]:
                     if hasattr(node, "lineno"):
                         lines.add(node.lineno)
     return lines
+
+
+@dataclass(frozen=True)
+class Unresolved:
+    """A value that is not a literal (a call, a name…): kept as its source text."""
+
+    source: str
+
+    def __str__(self) -> str:
+        return f"<{self.source}>"
+
+
+def partial_literal(node: ast.AST, depth: int = 0) -> Any:
+    """Like literal_eval, but containers keep their literal parts and any other
+    expression becomes `Unresolved`: `{"filename": os.path.join(B, "x.log")}` ->
+    `{"filename": Unresolved("os.path.join(B, 'x.log')")}`."""
+    if depth > 50:
+        return Unresolved("...")
+    if isinstance(node, ast.Dict):
+        out = {}
+        for k, v in zip(node.keys, node.values):
+            key = literal(k) if k is not None else NOT_LITERAL
+            if isinstance(key, (str, int)):
+                out[key] = partial_literal(v, depth + 1)
+        return out
+    if isinstance(node, (ast.List, ast.Tuple, ast.Set)):
+        return [partial_literal(e, depth + 1) for e in node.elts]
+    if isinstance(node, ast.Call) and call_name(node) == "dict" and not node.args:
+        return {kw.arg: partial_literal(kw.value, depth + 1) for kw in node.keywords if kw.arg}
+    value = literal(node)
+    if value is NOT_LITERAL:
+        try:
+            return Unresolved(ast.unparse(node)[:200])
+        except (ValueError, RecursionError):  # pragma: no cover - defensive
+            return Unresolved(type(node).__name__)
+    return value
