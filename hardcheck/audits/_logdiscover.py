@@ -1,0 +1,369 @@
+"""Finding the logging configuration of a service in its inventory, statically:
+dictConfig files (JSON/YAML/TOML), fileConfig INI files, Django `LOGGING`,
+`basicConfig`/`dictConfig` calls, gunicorn config modules, server command lines,
+nginx `log_format`/`access_log`, logrotate configs and code taking tokens in URLs."""
+
+from __future__ import annotations
+
+import ast
+import configparser
+import json
+import os
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+
+from .. import _toml
+from ..cmdline import ServerCommand, commands_in, is_deployment_file
+from ..inventory import Entry, ReadSkipped, read_text
+from ..model import Finding
+from ..pyast import (
+    SourceError,
+    Unresolved,
+    assignments,
+    call_name,
+    keyword,
+    literal,
+    parse_source,
+    partial_literal,
+)
+from ._logmodel import LogConfig, from_dict, from_ini, is_dictconfig, is_fileconfig
+from .base import AuditContext
+
+STRUCTURED = {".json", ".yaml", ".yml", ".toml"}
+INI = {".ini", ".cfg", ".conf"}
+DICT_MARKERS = (b"handlers", b"loggers", b"formatters")
+PY_MARKERS = (
+    b"LOGGING",
+    b"basicConfig",
+    b"dictConfig",
+    b"listen(",
+    b"uvicorn",
+    b"loglevel",
+    b"accesslog",
+    b"logconfig",
+    b"query_params",
+    b"request.args",
+    b"request.GET",
+    b"Query(",
+    b"token",
+    b"api_key",
+)
+TOKEN_NAMES = re.compile(
+    r"^(token|access_token|id_token|refresh_token|auth|auth_token|api_key|apikey|key|secret|"
+    r"password|passwd|signature|sig|session|sessionid|jwt|code)$",
+    re.IGNORECASE,
+)
+ROUTE_DECORATORS = {"get", "post", "put", "patch", "delete", "api_route", "route", "websocket"}
+GUNICORN_SETTINGS = (
+    "loglevel",
+    "accesslog",
+    "access_log_format",
+    "logconfig",
+    "logconfig_dict",
+    "errorlog",
+)
+
+
+class _SafeLoader(yaml.SafeLoader):
+    """Safe loading only: tags that would construct Python objects are errors."""
+
+
+@dataclass
+class GunicornSettings:
+    path: str
+    line: int
+    values: dict[str, Any]
+
+
+@dataclass
+class NginxLog:
+    path: str
+    line: int
+    directive: str  # "log_format" or "access_log"
+    text: str
+
+
+@dataclass
+class TokenInUrl:
+    path: str
+    line: int
+    name: str
+    how: str
+
+
+@dataclass
+class Discovery:
+    configs: list[LogConfig] = field(default_factory=list)
+    commands: list[ServerCommand] = field(default_factory=list)
+    uvicorn_runs: list[tuple[str, int, dict[str, Any]]] = field(default_factory=list)
+    gunicorn: list[GunicornSettings] = field(default_factory=list)
+    nginx: list[NginxLog] = field(default_factory=list)
+    nginx_configs: list[str] = field(default_factory=list)
+    logrotate_paths: list[str] = field(default_factory=list)
+    tokens_in_urls: list[TokenInUrl] = field(default_factory=list)
+    listeners: list[tuple[str, int]] = field(default_factory=list)
+    frameworks: set[str] = field(default_factory=set)
+    problems: list[Finding] = field(default_factory=list)
+    parse_failures: dict[str, str] = field(default_factory=dict)  # display path -> why
+
+    @property
+    def anything(self) -> bool:
+        return bool(
+            self.configs or self.commands or self.uvicorn_runs or self.gunicorn or self.nginx
+        )
+
+
+def _load_structured(suffix: str, text: str) -> Any:
+    if suffix == ".json":
+        return json.loads(text)
+    if suffix == ".toml":
+        return _toml.loads(text)
+    return yaml.load(text, Loader=_SafeLoader)
+
+
+def _is_nginx(rel: str, text: str) -> bool:
+    return "nginx" in rel.lower() or bool(re.search(r"^\s*(http|server)\s*\{", text, re.M))
+
+
+NGINX_STATEMENT = re.compile(r"(?:^|[;{}\s])(log_format|access_log)\s+([^;]*);", re.S)
+
+
+def _nginx_logs(path: str, text: str) -> list[NginxLog]:
+    # The logging audit only needs these two directives; comments are stripped first.
+    clean = re.sub(r"#[^\n]*", "", text)
+    out = []
+    for m in NGINX_STATEMENT.finditer(clean):
+        line = clean.count("\n", 0, m.start()) + 1
+        out.append(NginxLog(path, line, m.group(1), " ".join(m.group(2).split())))
+    return out
+
+
+def _logrotate_paths(text: str) -> list[str]:
+    paths = []
+    for line in text.splitlines():
+        head = line.split("{", 1)[0].strip()
+        if head.startswith("/"):
+            paths.extend(head.split())
+    return paths
+
+
+class Discoverer:
+    def __init__(self, ctx: AuditContext):
+        self.ctx = ctx
+        self.found = Discovery()
+
+    def run(self) -> Discovery:
+        for entry in self.ctx.inventory.files():
+            self.file(entry)
+        return self.found
+
+    def read(self, entry: Entry) -> str | None:
+        try:
+            return read_text(self.ctx.inventory, entry, self.ctx.config.max_file_size)
+        except ReadSkipped as exc:
+            why = str(exc)
+            if why.startswith(("larger", "binary")):
+                self.found.problems.append(self.ctx.not_read(entry.display, why, why.split(" ")[0]))
+            else:
+                self.found.problems.append(self.ctx.unreadable(entry.display, why))
+            return None
+
+    def file(self, entry: Entry) -> None:
+        rel = entry.rel
+        base = os.path.basename(rel).lower()
+        suffix = os.path.splitext(base)[1]
+        interesting = (
+            suffix in STRUCTURED
+            or suffix in INI
+            or suffix == ".py"
+            or is_deployment_file(rel)
+            or "logrotate" in rel
+        )
+        if not interesting or entry.size == 0:
+            return
+        text = self.read(entry)
+        if text is None:
+            return
+        if "logrotate" in rel:
+            self.found.logrotate_paths.extend(_logrotate_paths(text))
+        if is_deployment_file(rel):
+            self.found.commands.extend(commands_in(entry.display, text))
+        if suffix in STRUCTURED and any(m.decode() in text for m in DICT_MARKERS):
+            self.structured(entry, suffix, text)
+        if suffix in INI:
+            if "[loggers]" in text:
+                self.ini(entry, text)
+            if _is_nginx(rel, text):
+                self.found.nginx_configs.append(entry.display)
+                self.found.nginx.extend(_nginx_logs(entry.display, text))
+        if suffix == ".py" and any(m.decode() in text for m in PY_MARKERS):
+            self.python(entry, text)
+
+    def structured(self, entry: Entry, suffix: str, text: str) -> None:
+        try:
+            data = _load_structured(suffix, text)
+        except (ValueError, yaml.YAMLError, _toml.TOMLDecodeError, RecursionError) as exc:
+            first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            self.found.parse_failures[entry.display] = f"{type(exc).__name__}: {first[:200]}"
+            return
+        if is_dictconfig(data):
+            self.ctx.stats["logging_configs"] += 1
+            self.found.configs.append(from_dict(data, entry.display))
+
+    def ini(self, entry: Entry, text: str) -> None:
+        cp = configparser.RawConfigParser()  # strict, like fileConfig's ConfigParser
+        try:
+            cp.read_string(text, source=entry.display)
+        except configparser.Error as exc:
+            cfg = LogConfig(source=entry.display, kind="fileConfig")
+            cfg.errors.append(("(file)", f"{type(exc).__name__}: fileConfig cannot read it"))
+            self.found.configs.append(cfg)
+            return
+        if is_fileconfig(cp):
+            self.ctx.stats["logging_configs"] += 1
+            self.found.configs.append(from_ini(cp, entry.display))
+
+    def python(self, entry: Entry, text: str) -> None:
+        try:
+            tree = parse_source(text.encode("utf-8"), entry.display)
+        except SourceError as exc:
+            self.found.problems.append(self.ctx.unreadable(entry.display, str(exc)))
+            return
+        self.ctx.stats["python_files_parsed"] += 1
+        path = entry.display
+        module_dicts: dict[str, ast.AST] = {}
+        for a in assignments(tree, include_classes=False):
+            if isinstance(a.value, (ast.Dict, ast.Call)):
+                module_dicts[a.name] = a.value
+            if a.name == "LOGGING" and isinstance(a.value, ast.Dict):
+                data = partial_literal(a.value)
+                if isinstance(data, dict):
+                    self.ctx.stats["logging_configs"] += 1
+                    self.found.configs.append(from_dict(data, path, kind="django", line=a.line))
+        if "gunicorn" in os.path.basename(entry.rel).lower():
+            values = {
+                a.name: partial_literal(a.value)
+                for a in assignments(tree, include_classes=False)
+                if a.name in GUNICORN_SETTINGS
+            }
+            self.found.gunicorn.append(GunicornSettings(path, 1, values))
+        for node in ast.walk(tree):
+            if isinstance(node, (ast.Import, ast.ImportFrom)):
+                self.imports(node)
+            elif isinstance(node, ast.Call):
+                self.call(node, path, module_dicts)
+            elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                self.route(node, path)
+            elif isinstance(node, ast.Subscript):
+                self.query_subscript(node, path)
+
+    def imports(self, node: ast.AST) -> None:
+        names = (
+            [a.name for a in node.names] if isinstance(node, ast.Import) else [node.module or ""]
+        )
+        for name in names:
+            top = name.split(".")[0]
+            if top in ("django", "flask", "fastapi", "starlette", "uvicorn", "gunicorn"):
+                self.found.frameworks.add(top)
+
+    def call(self, node: ast.Call, path: str, module_dicts: dict[str, ast.AST]) -> None:
+        name = call_name(node)
+        func = node.func
+        owner = func.value if isinstance(func, ast.Attribute) else None
+        owner_name = call_name(owner) if owner is not None else ""
+        if name == "basicConfig":
+            self.ctx.stats["logging_configs"] += 1
+            self.found.configs.append(self.basic_config(node, path))
+        elif name == "dictConfig" and node.args:
+            arg = node.args[0]
+            if isinstance(arg, ast.Name) and arg.id in module_dicts:
+                arg = module_dicts[arg.id]
+            if isinstance(arg, ast.Name) and arg.id == "LOGGING":
+                return  # the Django settings dict, already read
+            data = partial_literal(arg)
+            if isinstance(data, dict):
+                self.ctx.stats["logging_configs"] += 1
+                self.found.configs.append(from_dict(data, path, line=node.lineno))
+        elif name == "listen" and owner_name == "config" and keyword(node, "verify") is None:
+            self.found.listeners.append((path, node.lineno))
+        elif name == "run" and owner_name == "uvicorn":
+            kws = {kw.arg: partial_literal(kw.value) for kw in node.keywords if kw.arg}
+            self.found.uvicorn_runs.append((path, node.lineno, kws))
+            self.found.frameworks.add("uvicorn")
+        elif name in ("get", "__getitem__") and owner is not None:
+            self.query_get(node, owner, path)
+
+    def basic_config(self, node: ast.Call, path: str) -> LogConfig:
+        kws = {kw.arg: partial_literal(kw.value) for kw in node.keywords if kw.arg}
+        handler: dict[str, Any] = {"class": "logging.StreamHandler", "formatter": "basic"}
+        if isinstance(kws.get("filename"), (str, Unresolved)):
+            handler = {
+                "class": "logging.FileHandler",
+                "filename": kws["filename"],
+                "formatter": "basic",
+            }
+        data = {
+            "version": 1,
+            "disable_existing_loggers": False,
+            "formatters": {"basic": {"format": kws.get("format", logging_basic_format())}},
+            "handlers": {"basic": handler},
+            "root": {"level": kws.get("level", "WARNING"), "handlers": ["basic"]},
+        }
+        return from_dict(data, path, kind="basicConfig", line=node.lineno)
+
+    def route(self, node: ast.FunctionDef | ast.AsyncFunctionDef, path: str) -> None:
+        """FastAPI: scalar parameters of a route that are not in its path are query params."""
+        for deco in node.decorator_list:
+            if not (isinstance(deco, ast.Call) and call_name(deco) in ROUTE_DECORATORS):
+                continue
+            template = literal(deco.args[0]) if deco.args else ""
+            template = template if isinstance(template, str) else ""
+            args = node.args.args + node.args.kwonlyargs
+            for arg in args:
+                if TOKEN_NAMES.match(arg.arg) and "{" + arg.arg + "}" not in template:
+                    ann = ast.unparse(arg.annotation) if arg.annotation is not None else ""
+                    if ann and not re.match(r"^(Optional\[)?(str|int|Annotated\[str)", ann):
+                        continue  # a body model or a dependency, not a query string
+                    self.found.tokens_in_urls.append(
+                        TokenInUrl(path, node.lineno, arg.arg, f"query parameter of {node.name}()")
+                    )
+
+    def query_get(self, node: ast.Call, owner: ast.AST, path: str) -> None:
+        source = _dotted(owner)
+        if (
+            source.endswith(("query_params", "request.args", "request.GET", "args", "GET"))
+            and node.args
+        ):
+            key = literal(node.args[0])
+            if isinstance(key, str) and TOKEN_NAMES.match(key):
+                self.found.tokens_in_urls.append(
+                    TokenInUrl(path, node.lineno, key, f"{source}.get()")
+                )
+
+    def query_subscript(self, node: ast.Subscript, path: str) -> None:
+        source = _dotted(node.value)
+        if source.endswith(("query_params", "request.args", "request.GET")):
+            key = literal(node.slice)
+            if isinstance(key, str) and TOKEN_NAMES.match(key):
+                self.found.tokens_in_urls.append(
+                    TokenInUrl(path, node.lineno, key, f"{source}[...]")
+                )
+
+
+def _dotted(node: ast.AST) -> str:
+    parts = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if isinstance(node, ast.Name):
+        parts.append(node.id)
+    return ".".join(reversed(parts))
+
+
+def logging_basic_format() -> str:
+    import logging
+
+    return logging.BASIC_FORMAT
