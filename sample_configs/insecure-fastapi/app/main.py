@@ -29,6 +29,12 @@ async def upload(file: UploadFile) -> dict:
     return {"filename": file.filename, "size": len(data)}
 
 
+@app.get("/export")
+async def export(token: str) -> dict:
+    # the credential travels in the query string, so every access log records it
+    return {"export": "ok", "authorised": bool(token)}
+
+
 @app.post("/echo")
 async def echo(request: Request) -> dict:
     body = await request.body()
