@@ -172,3 +172,41 @@ def test_django_sample_logging_is_read(tmp_path):
     django = [f for f in report.findings if f.location.path == "mysite/settings.py"]
     assert {f.rule_id for f in django if f.status.value == "fail"} == {"LOG004"}
     assert report.audits[0].stats["logging_configs"] == 1
+
+
+def test_gunicorn_without_access_log(tmp_path):
+    root = make_tree(
+        tmp_path / "t", {"gunicorn.conf.py": "bind = '127.0.0.1:8000'\nloglevel = 'info'\n"}
+    )
+    report = hardcheck.audit(root, only=["logging"])
+    assert any(
+        "gunicorn writes no access log" in f.message
+        for f in report.findings
+        if f.rule_id == "LOG002"
+    )
+    behind_nginx = make_tree(
+        tmp_path / "n",
+        {"gunicorn.conf.py": "loglevel = 'info'\n", "nginx/site.conf": "server { listen 80; }\n"},
+    )
+    assert "LOG002" not in _statuses(hardcheck.audit(behind_nginx, only=["logging"]), "fail")
+
+
+def test_hostile_logging_configs_are_never_executed(tmp_path):
+    """A dictConfig naming an importable module of the tree, and an INI whose args would run
+    a command under fileConfig: reading them must execute neither."""
+    marker = tmp_path / "pwned"
+    root = make_tree(
+        tmp_path / "t",
+        {
+            "evilmod.py": f"open({str(marker)!r}, 'w').write('import')\n",
+            "logging.json": '{"version": 1, "handlers": {"h": {"()": "evilmod.Handler"}, "k": {"class": "evilmod.Other"}}, "root": {"handlers": ["h", "k"]}}',
+            "log.ini": f"[loggers]\nkeys=root\n[handlers]\nkeys=h\n[formatters]\nkeys=\n[logger_root]\nhandlers=h\n[handler_h]\nclass=StreamHandler\nargs=(open({str(marker)!r}, 'w'),)\n",
+        },
+    )
+    report = hardcheck.audit(root, only=["logging"])
+    assert not marker.exists()
+    assert report.complete
+    skipped = [
+        f.message for f in report.findings if f.rule_id == "LOG011" and f.status.value == "skip"
+    ]
+    assert any("evilmod.Handler" in m for m in skipped)

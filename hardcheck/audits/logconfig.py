@@ -333,6 +333,7 @@ class LoggingAudit(Audit):
                     _loc(path, line, "access_log"),
                     key="no-access-log",
                 )
+        yield from self.gunicorn_access_log(ctx, found)
         for g in found.gunicorn:
             level = g.values.get("loglevel")
             if isinstance(level, str) and level.lower() in ("debug", "trace"):
@@ -353,6 +354,24 @@ class LoggingAudit(Audit):
             if isinstance(g.values.get("logconfig_dict"), dict):
                 cfg = from_dict(g.values["logconfig_dict"], g.path)
                 yield from self.check_config(ctx, cfg, found)
+
+    def gunicorn_access_log(self, ctx: AuditContext, found: Discovery) -> Iterator[Finding]:
+        """gunicorn writes no access log unless told to; behind nginx, nginx's may serve."""
+        cmds = [c for c in found.commands if c.server == "gunicorn"]
+        if not (cmds or found.gunicorn) or found.nginx_configs or ctx.environment != "production":
+            return
+        if any(c.option("--access-logfile") for c in cmds) or any(
+            g.values.get("accesslog") for g in found.gunicorn
+        ):
+            return
+        where = found.gunicorn[0].path if found.gunicorn else cmds[0].path
+        yield ctx.fail(
+            "LOG002",
+            "gunicorn writes no access log (accesslog / --access-logfile unset, its default) "
+            "and no nginx config was found: requests leave no trace",
+            _loc(where, None, "accesslog"),
+            key="gunicorn-no-access-log",
+        )
 
     def debug_server(
         self, ctx: AuditContext, server: str, level: str, loc: Location, dev: bool
