@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -90,6 +91,7 @@ def core_schema(audit_schemas: dict[str, dict]) -> dict:
         "owners": {"type": "object", "additionalProperties": {"type": "string"}},
         "max-file-size": _size_schema(),
         "timeout": {"type": "number", "exclusiveMinimum": 0},
+        "jobs": {"type": "integer", "minimum": 1},
         "suppress": {"type": "array", "items": SUPPRESSION_SCHEMA},
     }
     for name, schema in audit_schemas.items():
@@ -129,6 +131,7 @@ class Config:
     owners: dict[str, str] = field(default_factory=dict)
     max_file_size: int = DEFAULT_MAX_FILE_SIZE
     timeout: float = DEFAULT_TIMEOUT
+    jobs: int = 1
     suppressions: tuple[Suppression, ...] = ()
     audit_options: dict[str, dict[str, Any]] = field(default_factory=dict)
     urls: tuple[str, ...] = ()
@@ -149,8 +152,17 @@ class Config:
             "owners": dict(sorted(self.owners.items())),
             "max_file_size": self.max_file_size,
             "timeout": self.timeout,
+            "jobs": self.jobs,
             "suppressions": len(self.suppressions),
         }
+
+
+def default_jobs() -> int:
+    """The cores this process may use (affinity-aware, unlike os.cpu_count)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):
+        return max(1, os.cpu_count() or 1)
 
 
 def _jsonable(value: Any) -> Any:
@@ -313,7 +325,11 @@ def build_config(
         owners=dict(data.get("owners", {})),
         max_file_size=max_file_size,
         timeout=float(merged.get("timeout", DEFAULT_TIMEOUT)),
+        jobs=int(merged.get("jobs") or default_jobs()),
         suppressions=suppressions,
-        audit_options={k: v for k, v in data.items() if k in audit_schemas},
+        audit_options={
+            k: {**data.get(k, {}), **(overrides.get("audit_options") or {}).get(k, {})}
+            for k in audit_schemas
+        },
         urls=tuple(overrides.get("urls") or ()),
     )

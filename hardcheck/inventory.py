@@ -55,6 +55,7 @@ class Entry:
     size: int
     content: bool
     link_target: str | None = None
+    tracked: bool | None = None  # committed to git; None when the tree is not a checkout
 
 
 @dataclass
@@ -102,8 +103,8 @@ def _kind(mode: int) -> str:
     return "other"
 
 
-def _git_listing(root: Path) -> tuple[set[str] | None, str]:
-    """The files git considers part of the project, or None and why not."""
+def _git_listing(root: Path) -> tuple[dict[str, bool] | None, str]:
+    """The files git considers part of the project (path -> tracked?), or None and why not."""
     env = {**os.environ, "GIT_OPTIONAL_LOCKS": "0", "LC_ALL": "C"}
     try:
         proc = subprocess.run(
@@ -113,6 +114,7 @@ def _git_listing(root: Path) -> tuple[set[str] | None, str]:
                 str(root),
                 "ls-files",
                 "-z",
+                "-t",
                 "--cached",
                 "--others",
                 "--exclude-standard",
@@ -132,7 +134,11 @@ def _git_listing(root: Path) -> tuple[set[str] | None, str]:
             return None, ""
         first = next((ln for ln in err.splitlines() if ln.strip()), f"exit {proc.returncode}")
         return None, f"git refused to list files ({first.strip()}); walked the directory instead"
-    names = {os.fsdecode(n) for n in proc.stdout.split(b"\0") if n}
+    # `-t` tags each path: "? " untracked (not ignored), anything else is in the index
+    names: dict[str, bool] = {}
+    for item in proc.stdout.split(b"\0"):
+        if len(item) > 2:
+            names[os.fsdecode(item[2:])] = item[:1] != b"?"
     return names, ""
 
 
@@ -198,6 +204,7 @@ def build_inventory(
                     size=st.st_size,
                     content=content,
                     link_target=link_target,
+                    tracked=listing.get(rel) if listing is not None else None,
                 )
             )
             if kind == "dir":

@@ -8,8 +8,9 @@ from typing import Any, ClassVar
 
 from ..inventory import path_spec
 from ..model import Finding
+from ..secretfiles import NOT_SECRET_PATTERNS, SECRET_FILE_PATTERNS
 from ._appsettings import DEFAULT_DEVELOPMENT_PATHS, check_app_settings
-from ._fsmodes import NOT_SECRET_PATTERNS, SECRET_FILE_PATTERNS, check_tree, expected_modes
+from ._fsmodes import check_tree, expected_modes
 from .base import Audit, AuditContext
 
 MODE_STRING = {"type": "string", "pattern": "^0?[0-7]{3,4}$"}
