@@ -75,6 +75,8 @@ def audit(
     fail_on: str | None = None,
     environment: str | None = None,
     timeout: float | None = None,
+    jobs: int | None = None,
+    history: int | None = None,
     urls: Sequence[str] = (),
     today: dt.date | None = None,
 ) -> Report:
@@ -97,6 +99,8 @@ def audit(
             "fail-on": fail_on,
             "environment": environment,
             "timeout": timeout,
+            "jobs": jobs,
+            "audit_options": {"secrets": {"history": history}} if history else None,
             "only": _names(only),
             "skip": _names(skip),
             "urls": list(urls),

@@ -115,6 +115,18 @@ def _parse_formats(formats: tuple[str, ...], output: str | None) -> list[tuple[s
     type=click.FloatRange(min=0, min_open=True),
     help="Seconds each audit may take [default: 600].",
 )
+@click.option(
+    "--jobs",
+    "-j",
+    type=click.IntRange(min=1),
+    help="Worker processes for CPU-heavy audits [default: the usable cores].",
+)
+@click.option(
+    "--history",
+    type=click.IntRange(min=0),
+    metavar="N",
+    help="Also scan the last N commits for secrets since removed.",
+)
 @click.option("--quiet", "-q", is_flag=True, help="Show only failures, errors and the summary.")
 @click.option("--no-color", is_flag=True, help="No colour (NO_COLOR is honoured too).")
 def audit_command(
@@ -127,6 +139,8 @@ def audit_command(
     output: str | None,
     environment: str | None,
     timeout: float | None,
+    jobs: int | None,
+    history: int | None,
     quiet: bool,
     no_color: bool,
 ) -> None:
@@ -147,6 +161,8 @@ def audit_command(
             fail_on=fail_on,
             environment=environment,
             timeout=timeout,
+            jobs=jobs,
+            history=history,
         )
     except (ConfigError, CatalogueError) as exc:
         fail_usage(str(exc))

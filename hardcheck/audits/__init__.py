@@ -10,6 +10,7 @@ from .base import Audit, AuditContext
 # name -> "module:Class"; order is the order audits appear in reports.
 BUILTIN: dict[str, str] = {
     "permissions": "hardcheck.audits.permissions:PermissionsAudit",
+    "secrets": "hardcheck.audits.secrets_audit:SecretsAudit",
     "logging": "hardcheck.audits.logconfig:LoggingAudit",
 }
 _registered: dict[str, type[Audit]] = {}

@@ -1,0 +1,345 @@
+"""The secrets audit: has this service leaked a credential into its repository?
+
+detect-secrets (plus hardcheck's detectors and placeholder filters) scans the inventory's
+text files in worker processes; `.env` files and Python settings are also read by
+hardcheck itself. Values are never returned by the workers, so they cannot reach a report.
+"""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import os
+import time
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from typing import Any, ClassVar
+
+from ..inventory import Entry, path_spec
+from ..model import Finding, Location, Severity
+from ..redact import fingerprint_key
+from ..safetext import display_path
+from ..secretfiles import NOT_SECRET_PATTERNS, SECRET_FILE_PATTERNS
+from ._secretscan import (
+    ChunkResult,
+    Hit,
+    ScanOptions,
+    init_worker,
+    scan_chunk,
+    scan_history,
+    settings_config,
+)
+from .base import Audit, AuditContext
+
+DEFAULT_EXCLUDES = (
+    "*.po",
+    "*.mo",
+    "*.min.js",
+    "*.min.css",
+    "*.js.map",
+    "*.css.map",
+    "poetry.lock",
+    "Pipfile.lock",
+    "uv.lock",
+    "pdm.lock",
+    "package-lock.json",
+    "npm-shrinkwrap.json",
+    "yarn.lock",
+    "pnpm-lock.yaml",
+    "Cargo.lock",
+    "composer.lock",
+    "Gemfile.lock",
+    "go.sum",
+    ".secrets.baseline",
+)
+# Below this much text, starting worker processes costs more than it saves.
+INPROCESS_BYTES = 256 * 1024
+
+
+class BaselineError(Exception):
+    pass
+
+
+def load_baseline(path: str) -> frozenset[tuple[str, str]]:
+    """(filename, hashed_secret) of entries audited as false positives (`is_secret: false`).
+    Only `results` is read: a baseline's plugins and filters can name code to execute."""
+    try:
+        with open(path, encoding="utf-8") as fh:
+            data = json.load(fh)
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        raise BaselineError(f"{type(exc).__name__}: {str(exc)[:150]}") from None
+    results = data.get("results") if isinstance(data, dict) else None
+    if not isinstance(results, dict):
+        raise BaselineError("no 'results' mapping: not a detect-secrets baseline")
+    out = set()
+    for filename, entries in results.items():
+        if not isinstance(entries, list):
+            raise BaselineError(f"results[{filename!r}] is not a list")
+        for entry in entries:
+            if (
+                isinstance(entry, dict)
+                and entry.get("is_secret") is False
+                and "hashed_secret" in entry
+            ):
+                out.add((str(filename), str(entry["hashed_secret"])))
+    return frozenset(out)
+
+
+def _balanced_chunks(files: list[Entry], count: int) -> list[list[str]]:
+    """Largest first into the lightest chunk: chunks of about equal bytes."""
+    chunks: list[tuple[int, list[str]]] = [(0, []) for _ in range(count)]
+    for entry in sorted(files, key=lambda e: -e.size):
+        i = min(range(count), key=lambda k: chunks[k][0])
+        chunks[i] = (chunks[i][0] + entry.size, [*chunks[i][1], entry.rel])
+    return [c for _, c in chunks if c]
+
+
+class SecretsAudit(Audit):
+    name = "secrets"
+    description = "secrets in files (detect-secrets + hardcheck detectors), committed secret files, hard-coded framework keys, git history"
+    config_schema: ClassVar[dict[str, Any]] = {
+        "plugins": {
+            "type": "array",
+            "items": {"type": "string"},
+            "description": "only these detectors",
+        },
+        "disable-plugins": {"type": "array", "items": {"type": "string"}},
+        "patterns": {
+            "type": "object",
+            "additionalProperties": {"type": "string", "format": "regex"},
+            "description": "name -> regex (its first group, or the match, is the secret)",
+        },
+        "keywords": {"type": "array", "items": {"type": "string"}},
+        "exclude": {"type": "array", "items": {"type": "string"}},
+        "default-excludes": {"type": "boolean"},
+        "baseline": {"type": "string"},
+        "history": {"type": "integer", "minimum": 0},
+    }
+
+    def run(self, ctx: AuditContext) -> list[Finding]:
+        opts = ctx.options
+        self.history = int(opts.get("history", 0))
+        self.git = ctx.inventory.source == "git"
+        findings: list[Finding] = []
+        files = self.select(ctx)
+        key, key_source = fingerprint_key()
+        ctx.stats["fingerprint_key_ephemeral"] = int(key_source == "this run only")
+        false_positives = self.baseline(ctx, findings)
+        options = ScanOptions(
+            plugins=tuple(opts.get("plugins", ())),
+            disable_plugins=tuple(opts.get("disable-plugins", ())),
+            patterns=tuple(sorted(opts.get("patterns", {}).items())),
+            keywords=tuple(opts.get("keywords", ())),
+            max_file_size=ctx.config.max_file_size,
+        )
+        results = self.scan(ctx, files, options, key, false_positives)
+        tree_results = results[:-1] if self.history else results
+        for result in tree_results:
+            self.tally(ctx, result, findings)
+        scanned = [h for r in tree_results for h in r.hits]
+        findings.extend(self.hit_finding(ctx, h) for h in scanned)
+        if self.history:
+            history = results[-1]
+            for rel, why in history.errors:
+                findings.append(ctx.unreadable(rel, why))
+            ctx.stats["history_lines"] = history.counts.get("history_lines", 0)
+            present = {(h.rel, h.kid) for h in scanned}
+            findings.extend(self.history_findings(ctx, history.hits, present))
+        findings.extend(self.committed_files(ctx))
+        return self.summarise(ctx, findings)
+
+    # --- what to scan -----------------------------------------------------------------
+    def select(self, ctx: AuditContext) -> list[Entry]:
+        opts = ctx.options
+        patterns = [
+            *(DEFAULT_EXCLUDES if opts.get("default-excludes", True) else ()),
+            *opts.get("exclude", ()),
+        ]
+        excluded = path_spec(patterns)
+        files = []
+        for entry in ctx.inventory.files():
+            if excluded.match_file(entry.rel):
+                ctx.stats["files_excluded"] += 1
+            elif entry.size == 0:
+                continue
+            else:
+                files.append(entry)
+        return files
+
+    def baseline(self, ctx: AuditContext, findings: list[Finding]) -> frozenset:
+        name = ctx.options.get("baseline", ".secrets.baseline")
+        path = os.path.join(ctx.root, name)
+        if not os.path.isfile(path):
+            return frozenset()
+        try:
+            fps = load_baseline(path)
+        except BaselineError as exc:
+            findings.append(ctx.unreadable(name, f"detect-secrets baseline cannot be used: {exc}"))
+            return frozenset()
+        ctx.stats["baseline_entries_false_positive"] = len(fps)
+        return fps
+
+    # --- running the engine --------------------------------------------------------------
+    def scan(self, ctx, files, options, key, false_positives) -> list[ChunkResult]:
+        config = settings_config(options)
+        root = str(ctx.root)
+        total = sum(e.size for e in files)
+        jobs = max(1, ctx.config.jobs)
+        ctx.stats["files_to_scan"] = len(files)
+        t0 = time.monotonic()
+        if jobs == 1 or total < INPROCESS_BYTES:
+            init_worker(config, key, false_positives, options)
+            results = [scan_chunk(root, [e.rel for e in files])]
+            if self.history:
+                results.append(scan_history(root, self.history))
+            ctx.stats["worker_processes"] = 0
+        else:
+            results = self.pooled(ctx, root, files, jobs, (config, key, false_positives, options))
+            ctx.stats["worker_processes"] = jobs
+        ctx.stats["scan_ms"] = int((time.monotonic() - t0) * 1000)
+        return results
+
+    def pooled(self, ctx, root, files, jobs, initargs) -> list[ChunkResult]:
+        mp = multiprocessing.get_context("forkserver")
+        mp.set_forkserver_preload(["hardcheck.audits._secretscan", "detect_secrets.core.scan"])
+        chunks = _balanced_chunks(files, jobs * 4)
+        pool = ProcessPoolExecutor(
+            max_workers=jobs, mp_context=mp, initializer=init_worker, initargs=initargs
+        )
+        try:
+            futures = [pool.submit(scan_chunk, root, chunk) for chunk in chunks]
+            history = pool.submit(scan_history, root, self.history) if self.history else None
+            pending = set(futures) | ({history} if history else set())
+            while pending:
+                if ctx.cancelled.is_set():
+                    raise TimeoutError("cancelled")
+                _, pending = wait(pending, timeout=0.5, return_when=FIRST_COMPLETED)
+            merged = ChunkResult()
+            for f in futures:
+                part = f.result()
+                merged.hits += part.hits
+                merged.skipped += part.skipped
+                merged.errors += part.errors
+                for k, v in part.counts.items():
+                    merged.count(k, v)
+            return [merged, history.result()] if history else [merged]
+        finally:
+            if ctx.cancelled.is_set():
+                for proc in list(getattr(pool, "_processes", {}).values()):
+                    proc.terminate()  # a timed-out run must not keep the process alive
+            pool.shutdown(wait=not ctx.cancelled.is_set(), cancel_futures=True)
+
+    def tally(self, ctx: AuditContext, result: ChunkResult, findings: list[Finding]) -> None:
+        for k, v in result.counts.items():
+            ctx.stats[k] += v
+        for rel, kind, why in result.skipped:
+            findings.append(ctx.not_read(self.display(ctx, rel), why, kind))
+        for rel, why in result.errors:
+            findings.append(ctx.unreadable(self.display(ctx, rel), why))
+
+    @staticmethod
+    def display(ctx: AuditContext, rel: str) -> str:
+        return display_path(rel)
+
+    # --- findings ----------------------------------------------------------------------
+    def hit_finding(self, ctx: AuditContext, h: Hit) -> Finding:
+        detectors = ", ".join(h.detectors)
+        if h.rule == "SEC003":
+            message = f"{h.what}: read it from the environment or a secret store"
+        else:
+            message = f"{detectors} found a secret" + (f" ({h.what})" if h.what else "")
+        if h.repeats:
+            message += f"; the same value is on {h.repeats} more line(s) of this file"
+        return ctx.fail(
+            h.rule,
+            message,
+            Location(path=self.display(ctx, h.rel), line=h.line),
+            severity=Severity(h.severity),
+            evidence=f"{detectors} · id {h.kid}",
+            key=h.kid,
+            upstream_id=h.detectors[0],
+        )
+
+    def history_findings(self, ctx: AuditContext, hits: list[Hit], present: set) -> list[Finding]:
+        seen: set[tuple[str, str]] = set()
+        out = []
+        for h in hits:
+            if (h.rel, h.kid) in present or (h.rel, h.kid) in seen:
+                continue  # still in HEAD (reported above) or already reported from a newer commit
+            seen.add((h.rel, h.kid))
+            out.append(
+                ctx.fail(
+                    "SEC004",
+                    f"{', '.join(h.detectors)} found a secret added in commit {h.commit[:12]} and "
+                    "no longer in the working tree: it is still in the git history (rotate it)",
+                    Location(path=self.display(ctx, h.rel), line=h.line),
+                    severity=Severity(h.severity),
+                    evidence=f"commit {h.commit[:12]} · {', '.join(h.detectors)} · id {h.kid}",
+                    key=f"{h.kid}:{h.commit}",
+                    upstream_id=h.detectors[0],
+                )
+            )
+        return out
+
+    def committed_files(self, ctx: AuditContext) -> list[Finding]:
+        if not self.git:
+            return []
+        secret = path_spec([*SECRET_FILE_PATTERNS, *(f"!{p}" for p in NOT_SECRET_PATTERNS)])
+        out = []
+        for entry in ctx.inventory.files():
+            if not secret.match_file(entry.rel):
+                continue
+            if entry.tracked:
+                out.append(
+                    ctx.fail(
+                        "SEC002",
+                        "secret-bearing file is committed to git: rotate what it holds, then remove it and add it to .gitignore",
+                        Location(path=entry.display),
+                        evidence="tracked by git",
+                        key="tracked",
+                    )
+                )
+            else:
+                out.append(
+                    ctx.fail(
+                        "SEC002",
+                        "secret-bearing file is not covered by .gitignore: the next `git add .` commits it",
+                        Location(path=entry.display),
+                        severity=Severity.MEDIUM,
+                        evidence="untracked, not ignored",
+                        key="unignored",
+                    )
+                )
+        return out
+
+    # --- summary ------------------------------------------------------------------------
+    def applies(self, ctx: AuditContext, rule_id: str) -> bool:
+        if rule_id == "SEC002":
+            return self.git
+        if rule_id == "SEC004":
+            return bool(self.history)
+        return True
+
+    def pass_message(self, ctx: AuditContext, rule_id: str) -> str:
+        s = ctx.stats
+        if rule_id == "SEC002":
+            return "no secret-bearing file is committed or left unignored"
+        if rule_id == "SEC004":
+            return (
+                f"checked {s['history_lines']} added line(s) in the last {self.history} commit(s)"
+            )
+        return (
+            f"scanned {s['files_scanned']} file(s); {s['skipped_binary']} binary and "
+            f"{s['files_excluded']} excluded file(s) not scanned"
+        )
+
+    def summarise(self, ctx: AuditContext, findings: list[Finding]) -> list[Finding]:
+        out = super().summarise(ctx, findings)
+        seen = {f.rule_id for f in out}
+        reasons = {
+            "SEC002": "not applicable: not a git checkout (nothing is committed)",
+            "SEC004": "history scan not requested (--history N or [secrets] history = N)",
+        }
+        for rule_id, why in reasons.items():
+            if rule_id not in seen:
+                out.append(ctx.skipped(rule_id, why))
+        return out
