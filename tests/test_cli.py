@@ -88,9 +88,10 @@ def test_bad_values_are_one_clear_line(tmp_path, text, needle):
 
 def test_cli_overrides_config_file(tmp_path):
     root = copy_sample("insecure-fastapi", tmp_path)
-    (root / "hardcheck.toml").write_text('fail-on = "critical"\n')
-    assert run_cli("audit", str(root)).code == 0  # nothing critical
+    (root / "hardcheck.toml").write_text('fail-on = "critical"\nonly = ["permissions"]\n')
+    assert run_cli("audit", str(root)).code == 0  # nothing critical among permissions
     assert run_cli("audit", str(root), "--fail-on", "high").code == 1
+    assert run_cli("audit", str(root), "--only", "secrets").code == 1  # critical secrets
 
 
 def test_json_to_stdout_is_only_json(tmp_path, validate_report):
@@ -146,7 +147,7 @@ def test_console_checklist_content():
     assert "permissions ✘ fail" in out
     assert "✘ HIGH     PRM002" in out
     assert "owner: platform" in out and "rollback:" in out and "expected:" in out
-    assert re.search(r"summary: \d+ fail \(\d+ high", out)
+    assert re.search(r"summary: \d+ fail \(\d+ critical, \d+ high", out)
     assert "result: FAIL" in out and "(exit 1)" in out
 
 

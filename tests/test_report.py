@@ -68,8 +68,10 @@ def test_score_formula():
 
 def test_fail_on_threshold():
     insecure = str(SAMPLES / "insecure-fastapi")
-    assert run_cli("audit", insecure, "--fail-on", "critical", "-q").code == 0
-    assert run_cli("audit", insecure, "--fail-on", "high", "-q").code == 1
+    assert (
+        run_cli("audit", insecure, "--only", "permissions", "--fail-on", "critical", "-q").code == 0
+    )
+    assert run_cli("audit", insecure, "--only", "permissions", "--fail-on", "high", "-q").code == 1
 
 
 def test_schema_in_repo_is_what_the_cli_prints():
