@@ -1,0 +1,91 @@
+"""Secrets audit vs `detect-secrets scan` on the Django 5.2 sdist: wall time and recall.
+
+    python benchmarks/secrets_vs_detect_secrets.py [--repeat N]
+
+Both tools run on the same tree after a warm-up read. detect-secrets runs with its
+defaults (`scan --all-files`, which uses every core); hardcheck runs `audit --only secrets`
+with its defaults (worker processes on every core, translation catalogues, minified
+bundles and lock files excluded and counted). Recall: every secret detect-secrets reports
+in a file hardcheck scanned must have a hardcheck finding in that file at or before its
+line (hardcheck keeps one finding per secret per file). Output lines are stable, key=value.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from corpus import django_tree, machine, warm
+
+BIN = Path(sys.executable).parent
+
+
+def timed(cmd: list[str], cwd: Path) -> tuple[float, subprocess.CompletedProcess]:
+    t0 = time.perf_counter()
+    proc = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True)
+    return time.perf_counter() - t0, proc
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--repeat", type=int, default=1)
+    args = parser.parse_args()
+    tree = django_tree()
+    warm(tree)
+    out = Path(tempfile.mkdtemp()) / "report.json"
+    ds_times, hc_times = [], []
+    for _ in range(args.repeat):
+        t, ds = timed([str(BIN / "detect-secrets"), "scan", "--all-files", "."], tree)
+        ds_times.append(t)
+        t, _ = timed(
+            [
+                str(BIN / "hardcheck"),
+                "audit",
+                ".",
+                "--only",
+                "secrets",
+                "--format",
+                f"json:{out}",
+                "-q",
+            ],
+            tree,
+        )
+        hc_times.append(t)
+    theirs = json.loads(ds.stdout)["results"]
+    report = json.loads(out.read_text())
+    audit = report["audits"][0]
+    ours = defaultdict(list)
+    for f in report["findings"]:
+        if f["rule_id"] in ("SEC001", "SEC003") and f["status"] == "fail":
+            ours[f["location"]["path"]].append(f["location"]["line"])
+    compared = missed = 0
+    for filename, results in theirs.items():
+        if filename.endswith((".po", ".mo")):
+            continue  # excluded by hardcheck's defaults (translation catalogues), counted in its stats
+        for r in results:
+            compared += 1
+            if not any(line <= r["line_number"] for line in ours.get(filename, [])):
+                missed += 1
+                print(f"missed={filename}:{r['line_number']} type={r['type']}")
+    ds_wall, hc_wall = statistics.median(ds_times), statistics.median(hc_times)
+    print(f"machine={machine()}")
+    print(
+        f"tree={tree.name} files_scanned={audit['stats'].get('files_scanned')} files_excluded={audit['stats'].get('files_excluded')}"
+    )
+    print(f"detect_secrets_seconds={ds_wall:.2f} results={sum(len(v) for v in theirs.values())}")
+    print(f"hardcheck_secrets_seconds={hc_wall:.2f} findings={sum(len(v) for v in ours.values())}")
+    print(f"recall_compared={compared} recall_missed={missed}")
+    print(f"ratio_hardcheck_over_detect_secrets={hc_wall / ds_wall:.3f} target<=0.5")
+    return 0 if missed == 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
