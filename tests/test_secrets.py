@@ -401,3 +401,11 @@ def test_no_planted_value_appears_in_any_output(tmp_path, monkeypatch, fmt):
         for text in texts:
             assert value not in text, value
     assert "SEC001" in run.stdout
+
+
+def test_huge_single_line_file_is_scanned_to_the_end(tmp_path):
+    line = "".join(f'var a{i}="{i:08d}";' for i in range(80000)) + f'var k="{PLANTED["aws_id"]}";'
+    root = make_tree(tmp_path / "t", {"static/bundle.js": line})
+    report = hardcheck.audit(root, only=["secrets"])
+    assert [f.location.line for f in _fails(report, "SEC001") if "AWSKeyDetector" in f.evidence] == [1]
+    assert report.complete
