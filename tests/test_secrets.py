@@ -407,5 +407,7 @@ def test_huge_single_line_file_is_scanned_to_the_end(tmp_path):
     line = "".join(f'var a{i}="{i:08d}";' for i in range(80000)) + f'var k="{PLANTED["aws_id"]}";'
     root = make_tree(tmp_path / "t", {"static/bundle.js": line})
     report = hardcheck.audit(root, only=["secrets"])
-    assert [f.location.line for f in _fails(report, "SEC001") if "AWSKeyDetector" in f.evidence] == [1]
+    assert [
+        f.location.line for f in _fails(report, "SEC001") if "AWSKeyDetector" in f.evidence
+    ] == [1]
     assert report.complete
