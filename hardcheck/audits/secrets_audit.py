@@ -8,10 +8,8 @@ hardcheck itself. Values are never returned by the workers, so they cannot reach
 from __future__ import annotations
 
 import json
-import multiprocessing
 import os
 import time
-from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from typing import Any, ClassVar
 
 from ..inventory import Entry, path_spec
@@ -19,6 +17,7 @@ from ..model import Finding, Location, Severity
 from ..redact import fingerprint_key
 from ..safetext import display_path
 from ..secretfiles import NOT_SECRET_PATTERNS, SECRET_FILE_PATTERNS
+from ._pool import balanced_chunks, run_pooled
 from ._secretscan import (
     ChunkResult,
     Hit,
@@ -82,15 +81,6 @@ def load_baseline(path: str) -> frozenset[tuple[str, str]]:
             ):
                 out.add((str(filename), str(entry["hashed_secret"])))
     return frozenset(out)
-
-
-def _balanced_chunks(files: list[Entry], count: int) -> list[list[str]]:
-    """Largest first into the lightest chunk: chunks of about equal bytes."""
-    chunks: list[tuple[int, list[str]]] = [(0, []) for _ in range(count)]
-    for entry in sorted(files, key=lambda e: -e.size):
-        i = min(range(count), key=lambda k: chunks[k][0])
-        chunks[i] = (chunks[i][0] + entry.size, [*chunks[i][1], entry.rel])
-    return [c for _, c in chunks if c]
 
 
 class SecretsAudit(Audit):
@@ -199,34 +189,26 @@ class SecretsAudit(Audit):
         return results
 
     def pooled(self, ctx, root, files, jobs, initargs) -> list[ChunkResult]:
-        mp = multiprocessing.get_context("forkserver")
-        mp.set_forkserver_preload(["hardcheck.audits._secretscan", "detect_secrets.core.scan"])
-        chunks = _balanced_chunks(files, jobs * 4)
-        pool = ProcessPoolExecutor(
-            max_workers=jobs, mp_context=mp, initializer=init_worker, initargs=initargs
+        tasks = [(scan_chunk, (root, chunk)) for chunk in balanced_chunks(files, jobs * 4)]
+        if self.history:
+            tasks.append((scan_history, (root, self.history)))
+        parts = run_pooled(
+            ctx,
+            jobs=jobs,
+            preload=["hardcheck.audits._secretscan", "detect_secrets.core.scan"],
+            initializer=init_worker,
+            initargs=initargs,
+            tasks=tasks,
         )
-        try:
-            futures = [pool.submit(scan_chunk, root, chunk) for chunk in chunks]
-            history = pool.submit(scan_history, root, self.history) if self.history else None
-            pending = set(futures) | ({history} if history else set())
-            while pending:
-                if ctx.cancelled.is_set():
-                    raise TimeoutError("cancelled")
-                _, pending = wait(pending, timeout=0.5, return_when=FIRST_COMPLETED)
-            merged = ChunkResult()
-            for f in futures:
-                part = f.result()
-                merged.hits += part.hits
-                merged.skipped += part.skipped
-                merged.errors += part.errors
-                for k, v in part.counts.items():
-                    merged.count(k, v)
-            return [merged, history.result()] if history else [merged]
-        finally:
-            if ctx.cancelled.is_set():
-                for proc in list(getattr(pool, "_processes", {}).values()):
-                    proc.terminate()  # a timed-out run must not keep the process alive
-            pool.shutdown(wait=not ctx.cancelled.is_set(), cancel_futures=True)
+        history = parts.pop() if self.history else None
+        merged = ChunkResult()
+        for part in parts:
+            merged.hits += part.hits
+            merged.skipped += part.skipped
+            merged.errors += part.errors
+            for k, v in part.counts.items():
+                merged.count(k, v)
+        return [merged, history] if history else [merged]
 
     def tally(self, ctx: AuditContext, result: ChunkResult, findings: list[Finding]) -> None:
         for k, v in result.counts.items():
