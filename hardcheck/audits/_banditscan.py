@@ -1,0 +1,111 @@
+"""bandit as a library, in worker processes: one BanditManager per chunk of files.
+
+Only plain records leave a worker: location, test id and name, severity, confidence,
+CWE and bandit's one-line issue text — never the `code` excerpt bandit attaches (it is
+read from neighbouring lines and can hold a secret).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from dataclasses import dataclass, field
+from typing import Any
+
+_STATE: dict[str, Any] = {}
+
+
+@dataclass(frozen=True)
+class BanditOptions:
+    config_file: str = ""  # the target's pyproject.toml when it has [tool.bandit]
+    tests: tuple[str, ...] = ()
+    skips: tuple[str, ...] = ()
+    baseline: str = ""  # JSON text of a bandit baseline, paths already rebased to absolute
+
+
+@dataclass
+class Issue:
+    rel: str
+    line: int
+    test_id: str
+    test_name: str
+    severity: str
+    confidence: str
+    cwe: int
+    text: str
+
+
+@dataclass
+class BanditResult:
+    issues: list[Issue] = field(default_factory=list)
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+    loc: int = 0
+    nosec: int = 0
+    baseline_known: int = 0
+
+
+def profile_for(options: BanditOptions) -> dict[str, set[str]]:
+    """bandit's CLI turns `tests`/`skips` into a profile; the manager alone ignores them."""
+    tests, skips = set(options.tests), set(options.skips)
+    if options.config_file:
+        from bandit.core import config as b_config
+
+        conf = b_config.BanditConfig(options.config_file)
+        tests |= set(conf.get_option("tests") or ())
+        skips |= set(conf.get_option("skips") or ())
+    return {"include": tests, "exclude": skips}
+
+
+def init_worker(options: BanditOptions) -> None:
+    logging.getLogger("bandit").setLevel(logging.ERROR)  # also keeps rich's progress bar off stdout
+    from bandit.core import config as b_config
+
+    _STATE["options"] = options
+    _STATE["config"] = b_config.BanditConfig(options.config_file or None)
+    _STATE["profile"] = profile_for(options)
+
+
+def scan_chunk(root: str, rels: list[str]) -> BanditResult:
+    from bandit.core import manager as b_manager
+
+    options: BanditOptions = _STATE["options"]
+    mgr = b_manager.BanditManager(_STATE["config"], "file", profile=_STATE["profile"])
+    by_abs = {os.path.join(root, rel): rel for rel in rels}
+    mgr.files_list = sorted(by_abs)
+    if options.baseline:
+        mgr.populate_baseline(options.baseline)
+    mgr.run_tests()
+    result = BanditResult()
+    found = mgr.get_issue_list()
+    issues = list(found)  # with a baseline, a dict {new issue: [candidates]}
+    result.baseline_known = len(mgr.results) - len(issues)
+    for issue in issues:
+        result.issues.append(
+            Issue(
+                rel=by_abs.get(issue.fname, issue.fname),
+                line=issue.lineno,
+                test_id=issue.test_id,
+                test_name=issue.test,
+                severity=issue.severity,
+                confidence=issue.confidence,
+                cwe=getattr(issue.cwe, "id", 0) or 0,
+                text=issue.text,
+            )
+        )
+    for fname, reason in mgr.get_skipped():
+        result.skipped.append((by_abs.get(fname, fname), reason))
+    totals = mgr.metrics.data.get("_totals", {})
+    result.loc = int(totals.get("loc", 0))
+    # bare `# nosec` counts as nosec, `# nosec B602` as skipped_tests: both are suppressions
+    result.nosec = int(totals.get("nosec", 0)) + int(totals.get("skipped_tests", 0))
+    return result
+
+
+def rebase_baseline(text: str, root: str) -> str:
+    """bandit matches baseline issues on `filename` exactly; make them absolute like ours."""
+    data = json.loads(text)
+    for item in data.get("results", []):
+        name = str(item.get("filename", ""))
+        item["filename"] = os.path.join(root, os.path.normpath(name))
+    return json.dumps(data)

@@ -1,0 +1,185 @@
+"""The code audit: bandit over the inventory's Python files (not a second walk), in
+worker processes, honouring `# nosec`, the target's `[tool.bandit]` and a bandit baseline.
+
+Severity is bandit's severity weighed by its confidence:
+
+    severity \\ confidence   HIGH     MEDIUM   LOW
+    HIGH                    high     high     medium
+    MEDIUM                  medium   medium   low
+    LOW                     low      low      info
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from typing import Any, ClassVar
+
+from .. import _toml
+from ..inventory import path_spec
+from ..model import Finding, Location, Severity
+from ..safetext import display_path
+from ._banditscan import BanditOptions, BanditResult, init_worker, rebase_baseline, scan_chunk
+from ._pool import balanced_chunks, run_pooled
+from .base import Audit, AuditContext
+
+SEVERITY = {
+    ("HIGH", "HIGH"): Severity.HIGH,
+    ("HIGH", "MEDIUM"): Severity.HIGH,
+    ("HIGH", "LOW"): Severity.MEDIUM,
+    ("MEDIUM", "HIGH"): Severity.MEDIUM,
+    ("MEDIUM", "MEDIUM"): Severity.MEDIUM,
+    ("MEDIUM", "LOW"): Severity.LOW,
+    ("LOW", "HIGH"): Severity.LOW,
+    ("LOW", "MEDIUM"): Severity.LOW,
+    ("LOW", "LOW"): Severity.INFO,
+}
+# bandit test families -> catalogue rules
+FAMILY = {
+    "1": "COD001",
+    "2": "COD002",
+    "3": "COD003",
+    "4": "COD004",
+    "5": "COD005",
+    "6": "COD006",
+    "7": "COD007",
+}
+NOT_PARSED = "COD008"
+INPROCESS_FILES = 40
+
+
+def rule_for(test_id: str) -> str:
+    return FAMILY.get(test_id[1:2], "COD001")
+
+
+def weigh(severity: str, confidence: str) -> Severity:
+    return SEVERITY.get((severity.upper(), confidence.upper()), Severity.MEDIUM)
+
+
+class CodeAudit(Audit):
+    name = "code"
+    description = "insecure Python code (bandit)"
+    config_schema: ClassVar[dict[str, Any]] = {
+        "tests": {
+            "type": "array",
+            "items": {"type": "string"},
+            "description": "only these bandit tests",
+        },
+        "skips": {"type": "array", "items": {"type": "string"}},
+        "exclude": {"type": "array", "items": {"type": "string"}},
+        "baseline": {"type": "string", "description": "a bandit JSON baseline (`bandit -f json`)"},
+    }
+
+    def run(self, ctx: AuditContext) -> list[Finding]:
+        findings: list[Finding] = []
+        options = self.options(ctx, findings)
+        excluded = path_spec(ctx.options.get("exclude", ()))
+        files = [
+            e
+            for e in ctx.inventory.files()
+            if e.rel.endswith((".py", ".pyw")) and not excluded.match_file(e.rel)
+        ]
+        ctx.stats["python_files"] = len(files)
+        t0 = time.monotonic()
+        results = self.scan(ctx, files, options)
+        ctx.stats["scan_ms"] = int((time.monotonic() - t0) * 1000)
+        for r in results:
+            ctx.stats["loc"] += r.loc
+            ctx.stats["nosec"] += r.nosec
+            ctx.stats["baseline_known"] += r.baseline_known
+            for rel, reason in r.skipped:
+                findings.append(
+                    ctx.skipped(
+                        NOT_PARSED,
+                        f"bandit could not scan it: {reason}",
+                        Location(path=display_path(rel)),
+                        key=reason.split(" ")[0],
+                    )
+                )
+            findings.extend(self.issue_finding(ctx, i) for i in r.issues)
+        ctx.stats["issues"] = sum(len(r.issues) for r in results)
+        return self.summarise(ctx, findings)
+
+    def options(self, ctx: AuditContext, findings: list[Finding]) -> BanditOptions:
+        config_file = ""
+        pyproject = os.path.join(ctx.root, "pyproject.toml")
+        try:
+            with open(pyproject, encoding="utf-8") as fh:
+                if "bandit" in _toml.loads(fh.read()).get("tool", {}):
+                    config_file = pyproject
+        except (OSError, UnicodeDecodeError, _toml.TOMLDecodeError):
+            pass  # no readable [tool.bandit]: bandit's defaults
+        baseline = ""
+        name = ctx.options.get("baseline")
+        if name:
+            try:
+                with open(os.path.join(ctx.root, name), encoding="utf-8") as fh:
+                    baseline = rebase_baseline(fh.read(), str(ctx.root))
+            except (OSError, UnicodeDecodeError, ValueError) as exc:
+                findings.append(ctx.unreadable(name, f"bandit baseline cannot be used: {exc}"))
+        options = BanditOptions(
+            config_file=config_file,
+            tests=tuple(ctx.options.get("tests", ())),
+            skips=tuple(ctx.options.get("skips", ())),
+            baseline=baseline,
+        )
+        if config_file:
+            from ._banditscan import profile_for
+
+            try:
+                profile_for(options)
+            except Exception as exc:  # bandit.core.utils.ConfigError and whatever else it raises
+                findings.append(
+                    ctx.unreadable("pyproject.toml", f"[tool.bandit] cannot be used: {exc}")
+                )
+                options = BanditOptions(tests=options.tests, skips=options.skips, baseline=baseline)
+        return options
+
+    def scan(self, ctx: AuditContext, files, options: BanditOptions) -> list[BanditResult]:
+        root = str(ctx.root)
+        jobs = max(1, ctx.config.jobs)
+        if jobs == 1 or len(files) < INPROCESS_FILES:
+            init_worker(options)
+            ctx.stats["worker_processes"] = 0
+            return [scan_chunk(root, [e.rel for e in files])] if files else []
+        ctx.stats["worker_processes"] = jobs
+        chunks = balanced_chunks(files, jobs * 3)
+        return run_pooled(
+            ctx,
+            jobs=jobs,
+            preload=["hardcheck.audits._banditscan", "bandit.core.manager"],
+            initializer=init_worker,
+            initargs=(options,),
+            tasks=[(scan_chunk, (root, chunk)) for chunk in chunks],
+        )
+
+    def issue_finding(self, ctx: AuditContext, issue) -> Finding:
+        cwe = f"CWE-{issue.cwe}" if issue.cwe else "no CWE"
+        return ctx.fail(
+            rule_for(issue.test_id),
+            f"{issue.test_id} {issue.test_name}: {issue.text}",
+            Location(path=display_path(issue.rel), line=issue.line),
+            severity=weigh(issue.severity, issue.confidence),
+            evidence=f"bandit {issue.test_id} · severity {issue.severity.lower()}, confidence {issue.confidence.lower()} · {cwe}",
+            key=f"{issue.test_id}:{issue.text}",
+            upstream_id=issue.test_id,
+        )
+
+    def applies(self, ctx: AuditContext, rule_id: str) -> bool:
+        return ctx.stats["python_files"] > 0
+
+    def pass_message(self, ctx: AuditContext, rule_id: str) -> str:
+        return (
+            f"bandit checked {ctx.stats['python_files']} Python file(s), {ctx.stats['loc']} lines"
+        )
+
+    def summarise(self, ctx: AuditContext, findings: list[Finding]) -> list[Finding]:
+        out = super().summarise(ctx, findings)
+        if not ctx.stats["python_files"]:
+            seen = {f.rule_id for f in out}
+            out += [
+                ctx.skipped(r.id, "not applicable: no Python files")
+                for r in ctx.catalogue.for_audit(self.name)
+                if r.id not in seen
+            ]
+        return out
