@@ -99,7 +99,12 @@ def test_only_and_skip_select_audits(registered):
         "audit", str(SAMPLES / "hardened-fastapi"), "--skip", "crashing", "--format", "json"
     )
     assert code == 0
-    assert [a["name"] for a in json.loads(out)["audits"]] == ["permissions", "secrets", "logging"]
+    assert [a["name"] for a in json.loads(out)["audits"]] == [
+        "permissions",
+        "secrets",
+        "logging",
+        "code",
+    ]
     code, out = _invoke(
         "audit", str(SAMPLES / "hardened-fastapi"), "--only", "crashing", "--format", "json"
     )

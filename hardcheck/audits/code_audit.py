@@ -74,11 +74,20 @@ class CodeAudit(Audit):
         findings: list[Finding] = []
         options = self.options(ctx, findings)
         excluded = path_spec(ctx.options.get("exclude", ()))
-        files = [
-            e
-            for e in ctx.inventory.files()
-            if e.rel.endswith((".py", ".pyw")) and not excluded.match_file(e.rel)
-        ]
+        files = []
+        for e in ctx.inventory.files():
+            if not e.rel.endswith((".py", ".pyw")) or excluded.match_file(e.rel):
+                continue
+            # bandit reads whatever it is given, whole: apply the size limit first
+            if e.size > ctx.config.max_file_size:
+                why = f"larger than max-file-size ({e.size} > {ctx.config.max_file_size} bytes)"
+                findings.append(ctx.not_read(e.display, why, "too-large"))
+            elif _binary(ctx.inventory.path_of(e)):
+                findings.append(
+                    ctx.not_read(e.display, "binary file (NUL bytes) with a .py name", "binary")
+                )
+            else:
+                files.append(e)
         ctx.stats["python_files"] = len(files)
         t0 = time.monotonic()
         results = self.scan(ctx, files, options)
@@ -183,3 +192,11 @@ class CodeAudit(Audit):
                 if r.id not in seen
             ]
         return out
+
+
+def _binary(path) -> bool:
+    try:
+        with open(path, "rb") as fh:
+            return b"\0" in fh.read(8192)
+    except OSError:
+        return False  # bandit will report it as unreadable
