@@ -66,6 +66,20 @@ def _check_references(config: Config, catalogue: Catalogue) -> None:
             )
 
 
+def _audit_overrides(history, vuln_db, environment_deps) -> dict[str, dict]:
+    out: dict[str, dict] = {}
+    if history:
+        out["secrets"] = {"history": history}
+    deps: dict = {}
+    if vuln_db:
+        deps["vuln-db"] = str(Path(vuln_db).resolve())  # a flag's path is relative to the cwd
+    if environment_deps:
+        deps["environment-deps"] = True
+    if deps:
+        out["dependencies"] = deps
+    return out
+
+
 def audit(
     target: os.PathLike | str = ".",
     *,
@@ -77,6 +91,8 @@ def audit(
     timeout: float | None = None,
     jobs: int | None = None,
     history: int | None = None,
+    vuln_db: os.PathLike | str | None = None,
+    environment_deps: bool = False,
     urls: Sequence[str] = (),
     today: dt.date | None = None,
 ) -> Report:
@@ -100,7 +116,7 @@ def audit(
             "environment": environment,
             "timeout": timeout,
             "jobs": jobs,
-            "audit_options": {"secrets": {"history": history}} if history else None,
+            "audit_options": _audit_overrides(history, vuln_db, environment_deps),
             "only": _names(only),
             "skip": _names(skip),
             "urls": list(urls),

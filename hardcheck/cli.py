@@ -127,6 +127,16 @@ def _parse_formats(formats: tuple[str, ...], output: str | None) -> list[tuple[s
     metavar="N",
     help="Also scan the last N commits for secrets since removed.",
 )
+@click.option(
+    "--vuln-db",
+    metavar="DIR",
+    help="Offline OSV database (PyPA advisory-database layout) for the dependencies audit.",
+)
+@click.option(
+    "--environment-deps",
+    is_flag=True,
+    help="Also audit the packages installed in this environment.",
+)
 @click.option("--quiet", "-q", is_flag=True, help="Show only failures, errors and the summary.")
 @click.option("--no-color", is_flag=True, help="No colour (NO_COLOR is honoured too).")
 def audit_command(
@@ -141,6 +151,8 @@ def audit_command(
     timeout: float | None,
     jobs: int | None,
     history: int | None,
+    vuln_db: str | None,
+    environment_deps: bool,
     quiet: bool,
     no_color: bool,
 ) -> None:
@@ -163,6 +175,8 @@ def audit_command(
             timeout=timeout,
             jobs=jobs,
             history=history,
+            vuln_db=vuln_db,
+            environment_deps=environment_deps,
         )
     except (ConfigError, CatalogueError) as exc:
         fail_usage(str(exc))

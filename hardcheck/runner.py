@@ -133,7 +133,7 @@ def run_audits(
                     _derive_status(outcome.findings),
                     outcome.duration,
                     tuple(outcome.findings),
-                    "",
+                    ctx.note,
                     stats,
                 )
             )

@@ -13,6 +13,7 @@ BUILTIN: dict[str, str] = {
     "secrets": "hardcheck.audits.secrets_audit:SecretsAudit",
     "logging": "hardcheck.audits.logconfig:LoggingAudit",
     "code": "hardcheck.audits.code_audit:CodeAudit",
+    "dependencies": "hardcheck.audits.dependencies:DependenciesAudit",
 }
 _registered: dict[str, type[Audit]] = {}
 

@@ -34,6 +34,7 @@ class AuditContext:
     options: dict[str, Any] = field(default_factory=dict)
     stats: Counter = field(default_factory=Counter)
     cancelled: threading.Event = field(default_factory=threading.Event)
+    note: str = ""  # one line for the audit's summary (e.g. the vulnerability database's date)
 
     @property
     def environment(self) -> str:
