@@ -30,7 +30,7 @@ class Run:
 
 def run_cli(*args: str, cwd: Path | None = None, env: dict | None = None, prefix=()) -> Run:
     """Run `python -m hardcheck ARGS` for real, as a user would."""
-    full_env = {k: v for k, v in os.environ.items() if k != "NO_COLOR"}
+    full_env = {k: v for k, v in os.environ.items() if k != "NO_COLOR"}  # includes the fixture's
     full_env.update(env or {})
     proc = subprocess.run(
         [*prefix, sys.executable, "-m", "hardcheck", *args],
@@ -74,6 +74,8 @@ def copy_sample(name: str, dest: Path) -> Path:
     """A copy of a sample outside git: modes as git checks them out, links kept."""
     target = dest / name
     shutil.copytree(SAMPLES / name, target, symlinks=True)
+    if not (dest / "vulndb").exists():  # the samples' offline advisory snapshot sits beside them
+        shutil.copytree(SAMPLES / "vulndb", dest / "vulndb")
     return target
 
 
@@ -139,3 +141,11 @@ def without_dac_override() -> tuple[str, ...]:
         pytest.skip("running as root without setpriv: cannot make a path unreadable")
     caps = "-dac_override,-dac_read_search"
     return ("setpriv", f"--bounding-set={caps}", f"--inh-caps={caps}", "--")
+
+
+@pytest.fixture(autouse=True)
+def _no_internet(monkeypatch):
+    """Any dependencies audit without an offline database would ask a live service:
+    point it at a refused loopback port so no test can reach the internet."""
+    monkeypatch.setenv("HARDCHECK_OSV_URL", "http://127.0.0.1:9/v1/query")
+    monkeypatch.setenv("HARDCHECK_FINGERPRINT_KEY", "hardcheck-tests")

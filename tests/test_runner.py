@@ -99,12 +99,9 @@ def test_only_and_skip_select_audits(registered):
         "audit", str(SAMPLES / "hardened-fastapi"), "--skip", "crashing", "--format", "json"
     )
     assert code == 0
-    assert [a["name"] for a in json.loads(out)["audits"]] == [
-        "permissions",
-        "secrets",
-        "logging",
-        "code",
-    ]
+    ran = [a["name"] for a in json.loads(out)["audits"]]
+    assert ran == [name for name in audits.available() if name != "crashing"]
+    assert "permissions" in ran and "crashing" not in ran
     code, out = _invoke(
         "audit", str(SAMPLES / "hardened-fastapi"), "--only", "crashing", "--format", "json"
     )
