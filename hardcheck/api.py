@@ -66,8 +66,10 @@ def _check_references(config: Config, catalogue: Catalogue) -> None:
             )
 
 
-def _audit_overrides(history, vuln_db, environment_deps) -> dict[str, dict]:
+def _audit_overrides(history, vuln_db, environment_deps, probe_uploads=()) -> dict[str, dict]:
     out: dict[str, dict] = {}
+    if probe_uploads:
+        out["uploads"] = {"probe": list(probe_uploads)}
     if history:
         out["secrets"] = {"history": history}
     deps: dict = {}
@@ -93,6 +95,7 @@ def audit(
     history: int | None = None,
     vuln_db: os.PathLike | str | None = None,
     environment_deps: bool = False,
+    probe_uploads: Sequence[str] = (),
     urls: Sequence[str] = (),
     today: dt.date | None = None,
 ) -> Report:
@@ -116,7 +119,7 @@ def audit(
             "environment": environment,
             "timeout": timeout,
             "jobs": jobs,
-            "audit_options": _audit_overrides(history, vuln_db, environment_deps),
+            "audit_options": _audit_overrides(history, vuln_db, environment_deps, probe_uploads),
             "only": _names(only),
             "skip": _names(skip),
             "urls": list(urls),

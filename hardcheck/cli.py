@@ -137,6 +137,12 @@ def _parse_formats(formats: tuple[str, ...], output: str | None) -> list[tuple[s
     is_flag=True,
     help="Also audit the packages installed in this environment.",
 )
+@click.option(
+    "--probe-uploads",
+    multiple=True,
+    metavar="URL",
+    help="Opt-in: POST a body just over the expected limit to URL (bounded; repeatable).",
+)
 @click.option("--quiet", "-q", is_flag=True, help="Show only failures, errors and the summary.")
 @click.option("--no-color", is_flag=True, help="No colour (NO_COLOR is honoured too).")
 def audit_command(
@@ -153,6 +159,7 @@ def audit_command(
     history: int | None,
     vuln_db: str | None,
     environment_deps: bool,
+    probe_uploads: tuple[str, ...],
     quiet: bool,
     no_color: bool,
 ) -> None:
@@ -177,6 +184,7 @@ def audit_command(
             history=history,
             vuln_db=vuln_db,
             environment_deps=environment_deps,
+            probe_uploads=probe_uploads,
         )
     except (ConfigError, CatalogueError) as exc:
         fail_usage(str(exc))

@@ -173,3 +173,29 @@ def partial_literal(node: ast.AST, depth: int = 0) -> Any:
         except (ValueError, RecursionError):  # pragma: no cover - defensive
             return Unresolved(type(node).__name__)
     return value
+
+
+_INT_OPS = {
+    ast.Add: lambda a, b: a + b,
+    ast.Sub: lambda a, b: a - b,
+    ast.Mult: lambda a, b: a * b,
+    ast.FloorDiv: lambda a, b: a // b if b else None,
+    ast.Pow: lambda a, b: a**b if 0 <= b <= 64 else None,
+    ast.LShift: lambda a, b: a << b if 0 <= b <= 64 else None,
+}
+
+
+def const_number(node: ast.AST | None, depth: int = 0):
+    """Integer arithmetic on literals, as settings write sizes: `5 * 1024 * 1024`,
+    `2 ** 20`, `10 << 20`. Returns NOT_LITERAL for anything else (names, calls …); `None`
+    literals come back as None."""
+    if node is None or depth > 20:
+        return NOT_LITERAL
+    if isinstance(node, ast.Constant) and (node.value is None or type(node.value) in (int, float)):
+        return node.value
+    if isinstance(node, ast.BinOp) and type(node.op) in _INT_OPS:
+        left, right = const_number(node.left, depth + 1), const_number(node.right, depth + 1)
+        if isinstance(left, (int, float)) and isinstance(right, (int, float)):
+            result = _INT_OPS[type(node.op)](left, right)
+            return NOT_LITERAL if result is None else result
+    return NOT_LITERAL

@@ -1,0 +1,399 @@
+"""The uploads audit: can a client make this service accept a request body of unbounded
+size? It reasons about the request path (proxy -> app server -> framework), not one file,
+and can confirm its verdict with an opt-in, bounded live probe.
+
+Which layers bound the body: nginx `client_max_body_size` (default 1m, 0 = unlimited),
+Apache `LimitRequestBody`, Caddy `request_body max_size`, Flask `MAX_CONTENT_LENGTH`, a
+FastAPI/Starlette body-size middleware. gunicorn and uvicorn have no body limit (their
+limits are for the request line and headers), and Django's DATA_UPLOAD_MAX_MEMORY_SIZE
+leaves file uploads out, so neither bounds an upload on its own.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from .. import __version__
+from ..config import parse_size
+from ..model import Finding, Location, Severity, Status
+from ..probe import ProbeError, post
+from ._uploadlayers import (
+    DJANGO_DEFAULTS,
+    GUNICORN_DEFAULTS,
+    WERKZEUG_DEFAULTS,
+    LayerReader,
+    Layers,
+    Limit,
+)
+from .base import Audit, AuditContext
+
+DEFAULT_POLICY = 10 * 1024 * 1024
+PROBE_EXTRA = 4 * 1024 * 1024
+PROBE_HARD_CAP = 64 * 1024 * 1024
+FAR_ABOVE = 4  # a count limit this many times its default is "far above"
+PUBLIC_BINDS = ("0.0.0.0", "::", "[::]", "*")
+COUNT_DEFAULTS = {
+    **GUNICORN_DEFAULTS,
+    **{k: v for k, v in DJANGO_DEFAULTS.items() if k != "DATA_UPLOAD_MAX_MEMORY_SIZE"},
+    **WERKZEUG_DEFAULTS,
+    "h11_max_incomplete_event_size": 16 * 1024,
+}
+
+
+def human(n: int | None) -> str:
+    if n is None:
+        return "unlimited"
+    for unit, size in (("GiB", 1024**3), ("MiB", 1024**2), ("KiB", 1024)):
+        if n >= size and n % (size // 1024 or 1) == 0:
+            return f"{n / size:g} {unit}"
+    return f"{n} bytes"
+
+
+def _loc(limit: Limit) -> Location:
+    return Location(path=limit.path, line=limit.line, setting=limit.setting)
+
+
+class UploadsAudit(Audit):
+    name = "uploads"
+    description = "request-body size limits along the request path; opt-in live probe"
+    config_schema: ClassVar[dict[str, Any]] = {
+        "max-body": {
+            "anyOf": [{"type": "integer", "minimum": 1}, {"type": "string"}],
+            "description": "policy maximum, e.g. '10MiB'",
+        },
+        "enforced-by": {
+            "type": "string",
+            "description": "an upstream that enforces the limit (documented skip)",
+        },
+        "probe": {
+            "type": "array",
+            "items": {"type": "string"},
+            "description": "URLs to probe (opt-in)",
+        },
+        "probe-ceiling": {"anyOf": [{"type": "integer", "minimum": 1}, {"type": "string"}]},
+        "probe-limit": {
+            "anyOf": [{"type": "integer", "minimum": 1}, {"type": "string"}],
+            "description": "the limit to probe for",
+        },
+        "probe-timeout": {"type": "number", "exclusiveMinimum": 0},
+    }
+
+    def run(self, ctx: AuditContext) -> list[Finding]:
+        opts = ctx.options
+        self.policy = parse_size(opts.get("max-body", DEFAULT_POLICY))
+        layers = LayerReader(ctx).run()
+        self.layers = layers
+        findings: list[Finding] = []
+        for path, line, why in layers.errors:
+            findings.append(
+                ctx.finding(
+                    "RUN002",
+                    Status.ERROR,
+                    f"could not audit {path}: {why}",
+                    Location(path=path, line=line),
+                    key=why[:60],
+                )
+            )
+        for path, line, why in layers.skips:
+            findings.append(
+                ctx.skipped(
+                    "UPL004", f"not evaluated: {why}", Location(path=path, line=line), key=why[:60]
+                )
+            )
+        ctx.stats["body_limits"] = len(layers.body)
+        ctx.stats["count_limits"] = len(layers.counts)
+        if self.relevant():
+            findings += self.disabled(ctx, layers)
+            findings += self.above_policy(ctx, layers)
+            findings += self.relaxed_counts(ctx, layers)
+            findings += self.unbounded(ctx, layers)
+            findings += self.disagree(ctx, layers)
+            findings += self.exposed(ctx, layers)
+        findings += self.probes(ctx, layers)
+        return self.summarise(ctx, findings)
+
+    def relevant(self) -> bool:
+        layers = self.layers
+        return bool(layers.frameworks or layers.app_servers or layers.proxies)
+
+    # --- static rules ------------------------------------------------------------------------
+    def disabled(self, ctx: AuditContext, layers: Layers) -> list[Finding]:
+        out = []
+        for limit in [*layers.body, *layers.counts]:
+            if limit.explicit and limit.value is None:
+                out.append(
+                    ctx.fail(
+                        "UPL002",
+                        f"{limit.layer} {limit.setting} is disabled (0/None means unlimited)"
+                        + (f" for {limit.context}" if limit.context else ""),
+                        _loc(limit),
+                        evidence=f"{limit.setting} unlimited",
+                        key=f"{limit.layer}:{limit.setting}:{limit.context}",
+                    )
+                )
+        return out
+
+    def above_policy(self, ctx: AuditContext, layers: Layers) -> list[Finding]:
+        out = []
+        for limit in layers.body:
+            if limit.value is not None and limit.value > 0 and limit.value > self.policy:
+                out.append(
+                    ctx.fail(
+                        "UPL003",
+                        f"{limit.layer} {limit.setting} is {human(limit.value)}"
+                        + (f" for {limit.context}" if limit.context else "")
+                        + f", above the policy maximum of {human(self.policy)}",
+                        _loc(limit),
+                        evidence=f"{human(limit.value)} > {human(self.policy)}",
+                        key=f"{limit.layer}:{limit.setting}:{limit.context}",
+                    )
+                )
+        return out
+
+    def relaxed_counts(self, ctx: AuditContext, layers: Layers) -> list[Finding]:
+        out = []
+        for limit in layers.counts:
+            default = COUNT_DEFAULTS.get(limit.setting)
+            if default and limit.value is not None and limit.value > FAR_ABOVE * default:
+                out.append(
+                    ctx.fail(
+                        "UPL004",
+                        f"{limit.layer} {limit.setting} is {limit.value}, far above its default of {default}",
+                        _loc(limit),
+                        evidence=f"{limit.value} > {FAR_ABOVE}x {default}",
+                        key=f"{limit.layer}:{limit.setting}",
+                    )
+                )
+        return out
+
+    def framework_bound(self, layers: Layers) -> Limit | None:
+        for limit in layers.body:
+            if limit.layer in ("flask", "fastapi") and limit.value is not None:
+                return limit
+        return None
+
+    def unbounded(self, ctx: AuditContext, layers: Layers) -> list[Finding]:
+        framework = self.framework_bound(layers)
+        proxy_limits = [lim for lim in layers.body if lim.layer in ("nginx", "apache", "caddy")]
+        gaps: list[tuple[Location, str]] = []
+        if proxy_limits:
+            for limit in proxy_limits:
+                if limit.value is None and framework is None:
+                    where = f" ({limit.context})" if limit.context else ""
+                    gaps.append(
+                        (
+                            _loc(limit),
+                            f"{limit.layer}{where} sets no limit and the application sets none either",
+                        )
+                    )
+        elif framework is None:
+            app = next(iter(layers.frameworks.items()), None)
+            path, line = app[1] if app else (None, None)
+            servers = " and ".join(sorted(layers.app_servers)) or "the app server"
+            name = app[0] if app else "the application"
+            why = {
+                "django": "Django's DATA_UPLOAD_MAX_MEMORY_SIZE leaves file uploads out",
+                "flask": "Flask's MAX_CONTENT_LENGTH is not set (its default is unlimited)",
+                "fastapi": "FastAPI/Starlette have no body limit and no limiting middleware was found",
+            }.get(name, "no layer sets a limit")
+            gaps.append(
+                (
+                    Location(path=path, line=line),
+                    f"no proxy config limits the body, {servers} has no body limit, and {why}",
+                )
+            )
+        out = []
+        enforced_by = ctx.options.get("enforced-by")
+        for loc, why in gaps:
+            if enforced_by:
+                out.append(
+                    ctx.skipped(
+                        "UPL001",
+                        f"{why}; the config states it is enforced by {enforced_by}",
+                        loc,
+                        key=why[:50],
+                    )
+                )
+            else:
+                uploads = ", ".join(f"{n}()" for _, _, n in self.layers.upload_endpoints[:5])
+                extra = f"; UploadFile endpoints: {uploads}" if uploads else ""
+                out.append(ctx.fail("UPL001", why + extra, loc, key=why[:50]))
+        return out
+
+    def disagree(self, ctx: AuditContext, layers: Layers) -> list[Finding]:
+        proxies = [
+            lim for lim in layers.body if lim.layer in ("nginx", "apache", "caddy") and lim.value
+        ]
+        apps = [
+            lim
+            for lim in layers.body
+            if lim.layer in ("flask", "django") and lim.value and lim.value > 0
+        ]
+        out = []
+        for p in proxies:
+            for a in apps:
+                if p.value != a.value:
+                    binding = p if p.value < a.value else a
+                    out.append(
+                        ctx.fail(
+                            "UPL005",
+                            f"{p.layer} allows {human(p.value)}"
+                            + (f" ({p.context})" if p.context else "")
+                            + f", {a.layer} {a.setting} rejects at {human(a.value)}: {binding.layer}'s limit is the one that binds",
+                            _loc(p),
+                            severity=Severity.INFO,
+                            key=f"{p.context}:{a.layer}",
+                        )
+                    )
+        return out
+
+    def exposed(self, ctx: AuditContext, layers: Layers) -> list[Finding]:
+        if not any(lim.layer in ("nginx", "apache", "caddy") and lim.value for lim in layers.body):
+            return []
+        out = []
+        for server, address, path, line in layers.binds:
+            host = (
+                address.rsplit(":", 1)[0]
+                if ":" in address and not address.startswith("[")
+                else address
+            )
+            if host in PUBLIC_BINDS or address.startswith(("0.0.0.0", "[::]", ":")):
+                out.append(
+                    ctx.fail(
+                        "UPL006",
+                        f"{server} binds {address}: it can be reached around the proxy, whose body limit then does not protect it",
+                        Location(path=path, line=line, setting="bind"),
+                        evidence=f"bind {address}",
+                        key=f"{server}:{address}",
+                    )
+                )
+        return out
+
+    # --- the live probe --------------------------------------------------------------------------
+    def expected_limit(self, ctx: AuditContext, layers: Layers) -> int:
+        explicit = ctx.options.get("probe-limit")
+        if explicit:
+            return parse_size(explicit)
+        finite = [lim.value for lim in layers.body if lim.value and lim.value > 0]
+        return min(finite) if finite else self.policy
+
+    def probes(self, ctx: AuditContext, layers: Layers) -> list[Finding]:
+        urls = ctx.options.get("probe", [])
+        if not urls:
+            return []
+        limit = self.expected_limit(ctx, layers)
+        ceiling = parse_size(ctx.options.get("probe-ceiling", limit + 1 + PROBE_EXTRA))
+        ceiling = min(ceiling, PROBE_HARD_CAP)
+        timeout = float(ctx.options.get("probe-timeout", 10))
+        out = []
+        for url in urls:
+            loc = Location(url=url, setting=f"expected limit {human(limit)}")
+            ctx.stats["probe_requests"] += 1
+            try:
+                over = post(
+                    url,
+                    limit + 1,
+                    ceiling=ceiling,
+                    timeout=timeout,
+                    user_agent=f"hardcheck/{__version__}",
+                )
+            except ProbeError as exc:
+                out.append(
+                    ctx.finding("UPL007", Status.ERROR, f"probe failed: {exc}", loc, key=url)
+                )
+                continue
+            ctx.stats["probe_bytes_sent"] += over.sent
+            verdict = self.judge(ctx, url, limit, over, loc)
+            if verdict.status is Status.PASS and limit > 1:
+                ctx.stats["probe_requests"] += 1
+                try:
+                    under = post(
+                        url,
+                        max(1, limit - 1024),
+                        ceiling=ceiling,
+                        timeout=timeout,
+                        user_agent=f"hardcheck/{__version__}",
+                    )
+                    ctx.stats["probe_bytes_sent"] += under.sent
+                    if under.status == 413:
+                        verdict = ctx.fail(
+                            "UPL007",
+                            f"a body just under {human(limit)} was also rejected with 413: the limit is lower than expected",
+                            loc,
+                            severity=Severity.LOW,
+                            key=url,
+                        )
+                except ProbeError as exc:
+                    verdict = ctx.finding(
+                        "UPL007",
+                        Status.ERROR,
+                        f"probe (under the limit) failed: {exc}",
+                        loc,
+                        key=url,
+                    )
+            out.append(verdict)
+        return out
+
+    def judge(self, ctx: AuditContext, url: str, limit: int, over, loc: Location) -> Finding:
+        size = human(limit + 1)
+        if over.status in (404, 405):
+            return ctx.skipped(
+                "UPL007",
+                f"POST answered {over.status}: this endpoint tests nothing; name one that reads the request body",
+                loc,
+                key=url,
+            )
+        if over.status == 413 or (over.status == 400 and over.sent < limit + 1):
+            return ctx.passed(
+                "UPL007",
+                f"a {size} body was refused with {over.status} ({over.note}, {over.sent} bytes sent)",
+                loc,
+            )
+        if over.status is None and over.sent < limit + 1:
+            return ctx.passed(
+                "UPL007",
+                f"a {size} body was refused: the server {over.note} after {over.sent} bytes",
+                loc,
+            )
+        if over.status is not None and over.status < 400:
+            return ctx.fail(
+                "UPL007",
+                f"a {size} body (just over the expected limit) was accepted with {over.status}: no limit is enforced",
+                loc,
+                evidence=f"{over.sent} bytes sent, status {over.status}",
+                key=url,
+            )
+        return ctx.finding(
+            "UPL007",
+            Status.ERROR,
+            f"inconclusive: status {over.status} after {over.sent} bytes ({over.note})",
+            loc,
+            key=url,
+        )
+
+    # --- summary ---------------------------------------------------------------------------------
+    def applies(self, ctx: AuditContext, rule_id: str) -> bool:
+        if rule_id == "UPL007":
+            return False  # only probes say anything about it
+        return self.relevant()
+
+    def pass_message(self, ctx: AuditContext, rule_id: str) -> str:
+        layers = self.layers
+        return (
+            f"checked {len(layers.body)} body limit(s) and {len(layers.counts)} request limit(s) across "
+            f"{', '.join(sorted(set(layers.proxies) | layers.app_servers | set(layers.frameworks))) or 'no layer'}"
+        )
+
+    def summarise(self, ctx: AuditContext, findings: list[Finding]) -> list[Finding]:
+        out = super().summarise(ctx, findings)
+        seen = {f.rule_id for f in out}
+        for rule in ctx.catalogue.for_audit(self.name):
+            if rule.id in seen:
+                continue
+            why = (
+                "no probe requested (--probe-uploads URL or [uploads] probe)"
+                if rule.id == "UPL007"
+                else "not applicable: no web framework, app server or proxy config found"
+            )
+            out.append(ctx.skipped(rule.id, why))
+        return out

@@ -1,0 +1,127 @@
+"""The opt-in upload-limit probe: does a live endpoint refuse a body just over the limit?
+
+A raw HTTP/1.1 client on purpose: the probe must send the headers, wait to see whether
+the server answers before the body (nginx and Flask answer 413, Django and Starlette 400),
+then stream the body in chunks while watching for an early answer, and stop the moment
+one arrives. httpx sends a request body whole before it looks at the response.
+
+Bounds: only URLs the user named; one request per check; never more than `ceiling`
+bytes of body per request; every socket operation has a timeout.
+"""
+
+from __future__ import annotations
+
+import select
+import socket
+import ssl
+import time
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+CHUNK = 64 * 1024
+HEADER_WAIT = 1.5
+
+
+@dataclass
+class Answer:
+    status: int | None  # None: no HTTP answer (connection closed or timed out)
+    sent: int  # body bytes sent
+    note: str = ""
+
+
+class ProbeError(Exception):
+    pass
+
+
+def _connect(url: str, timeout: float, verify: bool) -> tuple[socket.socket, str, str]:
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ProbeError(f"not an http(s) URL: {url}")
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    try:
+        sock = socket.create_connection((parts.hostname, port), timeout=timeout)
+    except OSError as exc:
+        raise ProbeError(
+            f"cannot connect to {parts.hostname}:{port}: {exc.strerror or exc}"
+        ) from None
+    if parts.scheme == "https":
+        context = ssl.create_default_context()
+        if not verify:
+            context.check_hostname = False
+            context.verify_mode = ssl.CERT_NONE
+        try:
+            sock = context.wrap_socket(sock, server_hostname=parts.hostname)
+        except (ssl.SSLError, OSError) as exc:
+            sock.close()
+            raise ProbeError(f"TLS handshake failed: {exc}") from None
+    path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    host = parts.netloc.rsplit("@", 1)[-1]
+    return sock, host, path
+
+
+def _status(sock: socket.socket, timeout: float) -> int | None:
+    sock.settimeout(timeout)
+    data = b""
+    try:
+        while b"\r\n" not in data and len(data) < 8192:
+            chunk = sock.recv(1024)
+            if not chunk:
+                break
+            data += chunk
+    except (OSError, socket.timeout):
+        pass
+    line = data.split(b"\r\n", 1)[0].split()
+    if len(line) >= 2 and line[0].startswith(b"HTTP/") and line[1].isdigit():
+        return int(line[1])
+    return None
+
+
+def _readable(sock: socket.socket, wait: float) -> bool:
+    if isinstance(sock, ssl.SSLSocket) and sock.pending():
+        return True
+    return bool(select.select([sock], [], [], wait)[0])
+
+
+def post(
+    url: str,
+    size: int,
+    *,
+    ceiling: int,
+    timeout: float = 10.0,
+    verify: bool = True,
+    user_agent: str = "hardcheck",
+) -> Answer:
+    """POST a body of `size` zero bytes (Content-Length: size), watching for an early answer."""
+    if size > ceiling:
+        raise ProbeError(f"a {size}-byte body is above the probe ceiling ({ceiling} bytes)")
+    sock, host, path = _connect(url, timeout, verify)
+    try:
+        head = (
+            f"POST {path} HTTP/1.1\r\nHost: {host}\r\nUser-Agent: {user_agent}\r\n"
+            f"Content-Type: application/octet-stream\r\nContent-Length: {size}\r\n"
+            "Connection: close\r\n\r\n"
+        )
+        sock.settimeout(timeout)
+        sock.sendall(head.encode("ascii"))
+        if _readable(sock, HEADER_WAIT):
+            return Answer(_status(sock, timeout), 0, "answered before the body was sent")
+        sent = 0
+        block = b"\0" * CHUNK
+        deadline = time.monotonic() + timeout * 6
+        while sent < size:
+            if time.monotonic() > deadline:
+                return Answer(None, sent, "gave up sending: too slow")
+            if _readable(sock, 0):
+                return Answer(
+                    _status(sock, timeout), sent, "answered while the body was being sent"
+                )
+            piece = block[: min(CHUNK, size - sent)]
+            try:
+                sock.sendall(piece)
+            except OSError:
+                status = _status(sock, 2)
+                return Answer(status, sent, "closed the connection while the body was being sent")
+            sent += len(piece)
+        return Answer(_status(sock, timeout), sent, "read the whole body")
+    finally:
+        sock.close()
