@@ -6,3 +6,4 @@ loglevel = "debug"
 accesslog = "-"
 access_log_format = '%(h)s %(t)s "%(r)s" %(s)s %(b)s "%({authorization}i)s"'
 logconfig = "logging.yaml"
+limit_request_line = 0
