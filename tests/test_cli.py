@@ -198,8 +198,17 @@ def test_environment_development_downgrades_debug(tmp_path):
     root = make_tree(
         tmp_path / "t", {"app/main.py": "from fastapi import FastAPI\napp = FastAPI(debug=True)\n"}
     )
-    prod = run_cli("audit", str(root), "--format", "json")
-    dev = run_cli("audit", str(root), "--format", "json", "--environment", "development")
+    prod = run_cli("audit", str(root), "--only", "permissions", "--format", "json")
+    dev = run_cli(
+        "audit",
+        str(root),
+        "--only",
+        "permissions",
+        "--format",
+        "json",
+        "--environment",
+        "development",
+    )
     assert [f["severity"] for f in findings_of(prod.json(), "APP001", "fail")] == ["high"]
     assert [f["severity"] for f in findings_of(dev.json(), "APP001", "fail")] == ["info"]
     assert prod.code == 1 and dev.code == 0
