@@ -188,3 +188,12 @@ def inherited(chain: list[Directive], name: str) -> Directive | None:
         if found is not None:
             return found
     return None
+
+
+def load_tree(root: Path, candidates: list[tuple[str, str]]) -> list[NginxConfig]:
+    """Load every nginx config among (rel, text) candidates; files that another config
+    includes are audited as part of it, not again on their own."""
+    mains = [rel for rel, text in candidates if looks_like_nginx(rel, text)]
+    configs = [load(root, rel) for rel in mains]
+    included = included_files(configs)
+    return [c for c in configs if c.main not in included]

@@ -87,7 +87,7 @@ class LayerReader:
             return None
 
     def run(self) -> Layers:
-        nginx_mains: list[str] = []
+        nginx_candidates: list[tuple[str, str]] = []
         for entry in self.ctx.inventory.files():
             rel = entry.rel
             base = os.path.basename(rel)
@@ -99,8 +99,8 @@ class LayerReader:
             text = self.read(entry)
             if text is None:
                 continue
-            if rel.endswith(".conf") and nginx.looks_like_nginx(rel, text):
-                nginx_mains.append(rel)
+            if rel.endswith(".conf"):
+                nginx_candidates.append((rel, text))
             if rel.endswith(".conf") and ("LimitRequestBody" in text or "<VirtualHost" in text):
                 self.apache(entry, text)
             if base == "Caddyfile":
@@ -110,16 +110,12 @@ class LayerReader:
                     self.command(cmd)
             if rel.endswith(".py"):
                 self.python(entry, text)
-        self.nginx(nginx_mains)
+        self.nginx(nginx.load_tree(self.ctx.root, nginx_candidates))
         return self.out
 
     # --- proxies -----------------------------------------------------------------------
-    def nginx(self, mains: list[str]) -> None:
-        configs = [nginx.load(self.ctx.root, rel) for rel in mains]
-        included = nginx.included_files(configs)
+    def nginx(self, configs: list[nginx.NginxConfig]) -> None:
         for cfg in configs:
-            if cfg.main in included:
-                continue  # a snippet: audited as part of the config that includes it
             for file, line, why in cfg.errors:
                 self.out.errors.append((file, line, f"nginx: {why}"))
             for server, location, chain in nginx.iter_locations(cfg):
