@@ -66,8 +66,17 @@ def _check_references(config: Config, catalogue: Catalogue) -> None:
             )
 
 
-def _audit_overrides(history, vuln_db, environment_deps, probe_uploads=()) -> dict[str, dict]:
+def _audit_overrides(
+    history, vuln_db, environment_deps, probe_uploads=(), headers_profile=None, insecure=False
+) -> dict[str, dict]:
     out: dict[str, dict] = {}
+    headers: dict = {}
+    if headers_profile:
+        headers["profile"] = headers_profile
+    if insecure:
+        headers["insecure"] = True
+    if headers:
+        out["headers"] = headers
     if probe_uploads:
         out["uploads"] = {"probe": list(probe_uploads)}
     if history:
@@ -97,6 +106,8 @@ def audit(
     environment_deps: bool = False,
     probe_uploads: Sequence[str] = (),
     urls: Sequence[str] = (),
+    headers_profile: str | None = None,
+    insecure: bool = False,
     today: dt.date | None = None,
 ) -> Report:
     """Audit a service tree and return the report. Raises ConfigError for user mistakes."""
@@ -119,7 +130,9 @@ def audit(
             "environment": environment,
             "timeout": timeout,
             "jobs": jobs,
-            "audit_options": _audit_overrides(history, vuln_db, environment_deps, probe_uploads),
+            "audit_options": _audit_overrides(
+                history, vuln_db, environment_deps, probe_uploads, headers_profile, insecure
+            ),
             "only": _names(only),
             "skip": _names(skip),
             "urls": list(urls),

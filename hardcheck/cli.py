@@ -138,6 +138,21 @@ def _parse_formats(formats: tuple[str, ...], output: str | None) -> list[tuple[s
     help="Also audit the packages installed in this environment.",
 )
 @click.option(
+    "--url",
+    "urls",
+    multiple=True,
+    metavar="URL",
+    help="A live URL for the headers audit (repeatable).",
+)
+@click.option(
+    "--headers-profile",
+    type=click.Choice(("default", "strict")),
+    help="strict adds OWASP Secure Headers expectations.",
+)
+@click.option(
+    "--insecure", is_flag=True, help="Do not verify TLS certificates (the report says so)."
+)
+@click.option(
     "--probe-uploads",
     multiple=True,
     metavar="URL",
@@ -160,6 +175,9 @@ def audit_command(
     vuln_db: str | None,
     environment_deps: bool,
     probe_uploads: tuple[str, ...],
+    urls: tuple[str, ...],
+    headers_profile: str | None,
+    insecure: bool,
     quiet: bool,
     no_color: bool,
 ) -> None:
@@ -185,6 +203,9 @@ def audit_command(
             vuln_db=vuln_db,
             environment_deps=environment_deps,
             probe_uploads=probe_uploads,
+            urls=urls,
+            headers_profile=headers_profile,
+            insecure=insecure,
         )
     except (ConfigError, CatalogueError) as exc:
         fail_usage(str(exc))

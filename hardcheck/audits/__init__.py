@@ -12,6 +12,7 @@ BUILTIN: dict[str, str] = {
     "permissions": "hardcheck.audits.permissions:PermissionsAudit",
     "secrets": "hardcheck.audits.secrets_audit:SecretsAudit",
     "logging": "hardcheck.audits.logconfig:LoggingAudit",
+    "headers": "hardcheck.audits.headers:HeadersAudit",
     "uploads": "hardcheck.audits.uploads:UploadsAudit",
     "code": "hardcheck.audits.code_audit:CodeAudit",
     "dependencies": "hardcheck.audits.dependencies:DependenciesAudit",

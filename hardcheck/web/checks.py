@@ -1,0 +1,907 @@
+"""Header checks of one URL: each returns named outcomes (as the Mozilla Observatory does)
+with a rule id, a verdict and a score modifier.
+
+Where the Observatory or drHEADer get it wrong, these are stricter: `frame-ancestors *`
+protects nothing; `max-age=abc` is invalid and `max-age=0` switches HSTS off; HSTS is
+checked on every https hop; cookies the browser would reject (prefix rules, SameSite=None
+without Secure) are reported; session cookies are recognised beyond `sess`/`login`;
+`Access-Control-Allow-Origin: null` with credentials fails; thresholds, not exact strings.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from .csp import evaluate as evaluate_csp
+from .csp import read_html
+from .fetch import Fetched, Hop
+
+SIX_MONTHS = 15768000
+FOREIGN_ORIGIN = "https://hardcheck-origin.invalid"
+SESSION_NAME = re.compile(
+    r"(?i)(^|[_\-.])(sess|session|sessionid|sid|auth|token|jwt|login|remember|identity|csrftoken|csrf|xsrf)"
+    r"|^(connect\.sid|phpsessid|jsessionid|asp\.net_sessionid|laravel_session|_.*_session)$"
+)
+CSRF_NAME = re.compile(r"(?i)(csrf|xsrf)")
+VERSIONED = re.compile(r"\d+(\.\d+)+|/\d")
+LEAKY = ("server", "x-powered-by", "x-aspnet-version", "x-aspnetmvc-version", "x-generator")
+OWASP_REMOVE = (
+    "x-powered-by", "x-aspnet-version", "x-aspnetmvc-version", "x-generator", "x-runtime",
+    "x-version", "x-backend-server", "x-drupal-cache", "x-drupal-dynamic-cache", "x-nextjs-cache",
+    "x-sourcemap", "sourcemap", "x-debug-token", "x-debug-token-link", "x-turbo-charged-by",
+)  # fmt: skip
+DEPRECATED = ("expect-ct", "public-key-pins", "public-key-pins-report-only", "feature-policy")
+SINGLE_VALUE = (
+    "strict-transport-security", "x-frame-options", "x-content-type-options", "content-type",
+    "cross-origin-opener-policy", "cross-origin-embedder-policy", "cross-origin-resource-policy",
+    "access-control-allow-origin",
+)  # fmt: skip
+REJECTED = {
+    "cookies-host-prefix-invalid",
+    "cookies-secure-prefix-invalid",
+    "cookies-samesite-none-without-secure",
+}
+UNSAFE_REFERRER = {"unsafe-url", "no-referrer-when-downgrade"}
+VALID_REFERRER = {
+    "no-referrer", "no-referrer-when-downgrade", "origin", "origin-when-cross-origin", "same-origin",
+    "strict-origin", "strict-origin-when-cross-origin", "unsafe-url",
+}  # fmt: skip
+
+
+@dataclass
+class Result:
+    rule: str
+    outcome: str
+    status: str  # pass, fail, skip
+    message: str
+    severity: str | None = None  # None: the rule's default
+    modifier: int = 0
+    evidence: str = ""
+    key: str = ""
+
+
+def _https(url: str) -> bool:
+    return url.lower().startswith("https://")
+
+
+def _values(headers, name: str) -> list[str]:
+    return [v.strip() for v in headers.get_list(name)]
+
+
+# --- HSTS -------------------------------------------------------------------------------------
+def parse_hsts(value: str) -> tuple[int | None, set[str], str]:
+    """(max-age, flags, error). Directive names are case-insensitive; max-age required."""
+    max_age, flags = None, set()
+    for part in value.split(";"):
+        part = part.strip()
+        if not part:
+            continue
+        name, _, arg = part.partition("=")
+        name = name.strip().lower()
+        if name == "max-age":
+            arg = arg.strip().strip('"')
+            if not arg.isdigit():
+                return None, flags, f"max-age={arg!r} is not a number"
+            max_age = int(arg)
+        else:
+            flags.add(name)
+    if max_age is None:
+        return None, flags, "no max-age directive"
+    return max_age, flags, ""
+
+
+def check_hsts(f: Fetched) -> list[Result]:
+    out = []
+    https_hops = [h for h in f.chain if _https(h.url)]
+    if not https_hops:
+        return [
+            Result(
+                "HDR001",
+                "hsts-not-applicable-http",
+                "skip",
+                "HSTS is ignored by browsers on plain http",
+            )
+        ]
+    for hop in https_hops:
+        values = _values(hop.headers, "strict-transport-security")
+        where = f" (on {hop.url})" if hop is not f.chain[-1] else ""
+        if not values:
+            out.append(
+                Result(
+                    "HDR001",
+                    "hsts-not-implemented",
+                    "fail",
+                    f"no Strict-Transport-Security header{where}",
+                    "medium",
+                    -20,
+                    key=hop.url,
+                )
+            )
+            continue
+        max_age, flags, error = parse_hsts(values[0])  # browsers honour only the first header
+        if error:
+            out.append(
+                Result(
+                    "HDR001",
+                    "hsts-header-invalid",
+                    "fail",
+                    f"Strict-Transport-Security is invalid: {error}{where}",
+                    "medium",
+                    -20,
+                    evidence=values[0][:100],
+                    key=hop.url,
+                )
+            )
+        elif max_age == 0:
+            out.append(
+                Result(
+                    "HDR001",
+                    "hsts-disabled",
+                    "fail",
+                    f"max-age=0 switches HSTS off{where}",
+                    "medium",
+                    -20,
+                    evidence=values[0][:100],
+                    key=hop.url,
+                )
+            )
+        elif max_age < SIX_MONTHS:
+            out.append(
+                Result(
+                    "HDR001",
+                    "hsts-implemented-max-age-less-than-six-months",
+                    "fail",
+                    f"max-age={max_age} is under six months ({SIX_MONTHS}){where}",
+                    "low",
+                    -10,
+                    evidence=values[0][:100],
+                    key=hop.url,
+                )
+            )
+        else:
+            noted = (
+                ", ".join(sorted(flags & {"includesubdomains", "preload"}))
+                or "no includeSubDomains/preload"
+            )
+            out.append(
+                Result(
+                    "HDR001",
+                    "hsts-implemented-max-age-at-least-six-months",
+                    "pass",
+                    f"max-age={max_age} ({noted}){where}",
+                    key=hop.url,
+                )
+            )
+    return out
+
+
+# --- clickjacking, nosniff, referrer, XSS protection, cross-origin policies ---------------------------
+def check_frames(headers, frame_ancestors: list[str] | None) -> Result:
+    if frame_ancestors is not None:
+        lowered = [s.lower() for s in frame_ancestors]
+        if "*" in lowered or "https:" in lowered or "http:" in lowered:
+            return Result(
+                "HDR003",
+                "x-frame-options-frame-ancestors-wildcard",
+                "fail",
+                "CSP frame-ancestors allows any site to frame the page (*/https:): no clickjacking protection",
+                "medium",
+                -20,
+            )
+        return Result(
+            "HDR003",
+            "x-frame-options-implemented-via-csp",
+            "pass",
+            f"framing restricted by CSP frame-ancestors {' '.join(frame_ancestors) or '(none)'}",
+            modifier=5,
+        )
+    values = _values(headers, "x-frame-options")
+    if not values:
+        return Result(
+            "HDR003",
+            "x-frame-options-not-implemented",
+            "fail",
+            "no X-Frame-Options and no CSP frame-ancestors: the page can be framed (clickjacking)",
+            "medium",
+            -20,
+        )
+    distinct = {v.upper() for v in values}
+    if len(distinct) > 1:
+        return Result(
+            "HDR003",
+            "x-frame-options-header-invalid",
+            "fail",
+            f"several X-Frame-Options values ({', '.join(sorted(distinct))}): browsers treat that as invalid",
+            "medium",
+            -20,
+        )
+    value = values[0].upper()
+    if value in ("DENY", "SAMEORIGIN"):
+        return Result(
+            "HDR003", "x-frame-options-sameorigin-or-deny", "pass", f"X-Frame-Options: {value}"
+        )
+    return Result(
+        "HDR003",
+        "x-frame-options-header-invalid",
+        "fail",
+        f"X-Frame-Options {values[0]!r} is invalid (ALLOW-FROM is not supported by modern browsers)",
+        "medium",
+        -20,
+        evidence=values[0][:80],
+    )
+
+
+def check_nosniff(headers) -> Result:
+    values = _values(headers, "x-content-type-options")
+    if not values:
+        return Result(
+            "HDR004",
+            "x-content-type-options-not-implemented",
+            "fail",
+            "no X-Content-Type-Options: nosniff",
+            "low",
+            -5,
+        )
+    if values[0].lower() != "nosniff":
+        return Result(
+            "HDR004",
+            "x-content-type-options-header-invalid",
+            "fail",
+            f"X-Content-Type-Options is {values[0]!r}, not nosniff",
+            "low",
+            -5,
+        )
+    return Result(
+        "HDR004", "x-content-type-options-nosniff", "pass", "X-Content-Type-Options: nosniff"
+    )
+
+
+def check_referrer(headers, strict: bool) -> Result:
+    values = [
+        t.strip().lower()
+        for v in _values(headers, "referrer-policy")
+        for t in v.split(",")
+        if t.strip()
+    ]
+    valid = [v for v in values if v in VALID_REFERRER]
+    if not values:
+        if strict:
+            return Result(
+                "HDR005",
+                "referrer-policy-not-implemented",
+                "fail",
+                "no Referrer-Policy (strict profile requires one)",
+                "low",
+            )
+        return Result(
+            "HDR005",
+            "referrer-policy-not-implemented",
+            "pass",
+            "no Referrer-Policy: browsers default to strict-origin-when-cross-origin",
+        )
+    if not valid:
+        return Result(
+            "HDR005",
+            "referrer-policy-header-invalid",
+            "fail",
+            f"Referrer-Policy {', '.join(values)!r} has no valid value",
+            "low",
+            -5,
+        )
+    effective = valid[-1]  # the last valid token wins
+    if effective in UNSAFE_REFERRER:
+        return Result(
+            "HDR005",
+            "referrer-policy-unsafe",
+            "fail",
+            f"Referrer-Policy {effective} leaks full URLs (paths, query tokens) to other sites",
+            "low",
+            -5,
+        )
+    return Result(
+        "HDR005", "referrer-policy-private", "pass", f"Referrer-Policy {effective}", modifier=5
+    )
+
+
+def check_xss_protection(headers) -> Result:
+    values = _values(headers, "x-xss-protection")
+    if values and not values[0].startswith("0"):
+        return Result(
+            "HDR008",
+            "x-xss-protection-enabled",
+            "fail",
+            f"X-XSS-Protection {values[0]!r}: the legacy auditor is itself an XSS vector; send 0 or nothing",
+            "low",
+        )
+    return Result(
+        "HDR008", "x-xss-protection-disabled-or-absent", "pass", "X-XSS-Protection absent or 0"
+    )
+
+
+def check_permissions_policy(headers, strict: bool) -> Result:
+    if _values(headers, "permissions-policy"):
+        return Result(
+            "HDR006", "permissions-policy-implemented", "pass", "Permissions-Policy is set"
+        )
+    return Result(
+        "HDR006",
+        "permissions-policy-not-implemented",
+        "fail",
+        "no Permissions-Policy: powerful features (camera, geolocation …) are not restricted",
+        "low" if strict else "info",
+    )
+
+
+def check_cross_origin(headers, strict: bool) -> list[Result]:
+    out = []
+    for name, good, words in (
+        (
+            "cross-origin-opener-policy",
+            {"same-origin", "same-origin-allow-popups"},
+            "other windows can keep a reference to this one",
+        ),
+        (
+            "cross-origin-resource-policy",
+            {"same-origin", "same-site"},
+            "other sites can embed its responses",
+        ),
+        (
+            "cross-origin-embedder-policy",
+            {"require-corp", "credentialless"},
+            "cross-origin isolation is off",
+        ),
+    ):
+        values = _values(headers, name)
+        value = values[0].split(";")[0].strip().lower() if values else ""
+        if value in good:
+            out.append(
+                Result("HDR007", f"{name}-implemented", "pass", f"{name}: {value}", key=name)
+            )
+        elif strict or (name == "cross-origin-opener-policy"):
+            severity = "low" if strict else "info"
+            out.append(
+                Result(
+                    "HDR007",
+                    f"{name}-not-implemented",
+                    "fail",
+                    f"{name} {'is ' + repr(value) if value else 'is not set'}: {words}",
+                    severity,
+                    key=name,
+                )
+            )
+    return out
+
+
+# --- cookies ------------------------------------------------------------------------------------------
+@dataclass
+class Cookie:
+    name: str
+    attrs: dict[str, str]
+    raw_flags: set[str]
+
+    @property
+    def deleting(self) -> bool:
+        return self.attrs.get("max-age", "1").strip() in ("0", "-1") or "1970" in self.attrs.get(
+            "expires", ""
+        )
+
+
+def parse_set_cookie(line: str) -> Cookie | None:
+    parts = line.split(";")
+    name, sep, _value = parts[0].partition("=")
+    if not sep or not name.strip():
+        return None
+    attrs: dict[str, str] = {}
+    flags: set[str] = set()
+    for part in parts[1:]:
+        key, eq, val = part.strip().partition("=")
+        key = key.strip().lower()
+        if not key:
+            continue
+        if eq:
+            attrs[key] = val.strip()
+        else:
+            flags.add(key)
+    return Cookie(name.strip(), attrs, flags)
+
+
+def check_cookies(f: Fetched, hsts: bool) -> list[Result]:
+    out = []
+    seen: set[str] = set()
+    for hop in f.chain:
+        secure_url = _https(hop.url)
+        host = urlsplit(hop.url).hostname or ""
+        for line in hop.headers.get_list("set-cookie"):
+            cookie = parse_set_cookie(line)
+            if cookie is None or cookie.name in seen:
+                continue
+            seen.add(cookie.name)
+            if cookie.deleting:
+                continue
+            problems: list[tuple[str, str, str, int]] = []
+            secure = "secure" in cookie.raw_flags
+            session = bool(SESSION_NAME.search(cookie.name))
+            samesite = cookie.attrs.get("samesite", "").lower()
+            if secure_url and not secure:
+                if session:
+                    problems.append(
+                        (
+                            "cookies-session-without-secure-flag",
+                            "session cookie without Secure: sent over plain http too",
+                            "high",
+                            -40,
+                        )
+                    )
+                elif hsts:
+                    problems.append(
+                        (
+                            "cookies-without-secure-flag-but-protected-by-hsts",
+                            "without Secure (HSTS protects it in practice)",
+                            "low",
+                            -5,
+                        )
+                    )
+                else:
+                    problems.append(
+                        ("cookies-without-secure-flag", "without Secure", "medium", -20)
+                    )
+            if session and "httponly" not in cookie.raw_flags and not CSRF_NAME.search(cookie.name):
+                problems.append(
+                    (
+                        "cookies-session-without-httponly-flag",
+                        "session cookie without HttpOnly: readable by any script (XSS steals it)",
+                        "high",
+                        -30,
+                    )
+                )
+            if samesite and samesite not in ("strict", "lax", "none"):
+                problems.append(
+                    (
+                        "cookies-samesite-flag-invalid",
+                        f"SameSite={cookie.attrs['samesite']!r} is invalid",
+                        "medium",
+                        -20,
+                    )
+                )
+            if samesite == "none" and not secure:
+                problems.append(
+                    (
+                        "cookies-samesite-none-without-secure",
+                        "SameSite=None without Secure: browsers reject the cookie",
+                        "medium",
+                        -20,
+                    )
+                )
+            if CSRF_NAME.search(cookie.name) and not samesite:
+                problems.append(
+                    (
+                        "cookies-anticsrf-without-samesite-flag",
+                        "anti-CSRF cookie without SameSite",
+                        "medium",
+                        -20,
+                    )
+                )
+            if cookie.name.startswith("__Host-") and (
+                not secure or cookie.attrs.get("path") != "/" or "domain" in cookie.attrs
+            ):
+                problems.append(
+                    (
+                        "cookies-host-prefix-invalid",
+                        "__Host- cookie must be Secure, Path=/ and have no Domain: browsers reject it",
+                        "medium",
+                        -20,
+                    )
+                )
+            if cookie.name.startswith("__Secure-") and not secure:
+                problems.append(
+                    (
+                        "cookies-secure-prefix-invalid",
+                        "__Secure- cookie without Secure: browsers reject it",
+                        "medium",
+                        -20,
+                    )
+                )
+            domain = cookie.attrs.get("domain", "").lstrip(".").lower()
+            if domain and domain != host.lower():
+                problems.append(
+                    (
+                        "cookies-domain-too-broad",
+                        f"Domain={domain} shares it with every host under {domain}",
+                        "low",
+                        0,
+                    )
+                )
+            rejected = [p for p in problems if p[0] in REJECTED]
+            if rejected:
+                problems = rejected  # the browser drops the cookie: nothing else about it matters
+            if problems:
+                worst = min(problems, key=lambda p: ["high", "medium", "low"].index(p[2]))
+                out.append(
+                    Result(
+                        "HDR009",
+                        worst[0],
+                        "fail",
+                        f"cookie {cookie.name!r}: " + "; ".join(p[1] for p in problems),
+                        worst[2],
+                        min(p[3] for p in problems),
+                        evidence=", ".join(p[0] for p in problems),
+                        key=cookie.name,
+                    )
+                )
+            else:
+                out.append(
+                    Result(
+                        "HDR009",
+                        "cookies-secure-with-httponly-sessions",
+                        "pass",
+                        f"cookie {cookie.name!r} has the flags it needs",
+                        key=cookie.name,
+                    )
+                )
+    return out
+
+
+# --- CORS, redirects, leakage, TLS, repeated headers, SRI, strict extras --------------------------------
+def check_cors(cors: Fetched | None) -> Result:
+    final = cors.final if cors else None
+    if final is None:
+        return Result(
+            "HDR010",
+            "cross-origin-resource-sharing-not-checked",
+            "skip",
+            "the CORS request (with a foreign Origin) got no answer",
+        )
+    acao = (_values(final.headers, "access-control-allow-origin") or [""])[0]
+    creds = (_values(final.headers, "access-control-allow-credentials") or [""])[
+        0
+    ].lower() == "true"
+    if acao == FOREIGN_ORIGIN:
+        severity = "high" if creds else "medium"
+        extra = " with credentials: any site can read authenticated responses" if creds else ""
+        return Result(
+            "HDR010",
+            "cross-origin-resource-sharing-implemented-with-origin-reflection",
+            "fail",
+            f"Access-Control-Allow-Origin reflects any Origin{extra}",
+            severity,
+            -50,
+            evidence=f"Origin {FOREIGN_ORIGIN} echoed",
+        )
+    if acao == "null" and creds:
+        return Result(
+            "HDR010",
+            "cross-origin-resource-sharing-null-with-credentials",
+            "fail",
+            "Access-Control-Allow-Origin: null with credentials: sandboxed iframes and data: pages of any site match it",
+            "high",
+            -50,
+        )
+    if acao == "*" and creds:
+        return Result(
+            "HDR010",
+            "cross-origin-resource-sharing-implemented-with-universal-access",
+            "fail",
+            "Access-Control-Allow-Origin: * with Allow-Credentials: true (a misconfiguration; browsers refuse it, often 'fixed' by reflecting origins)",
+            "medium",
+            -50,
+        )
+    if acao == "*":
+        return Result(
+            "HDR010",
+            "cross-origin-resource-sharing-implemented-with-public-access",
+            "pass",
+            "Access-Control-Allow-Origin: * without credentials (public resource)",
+        )
+    return Result(
+        "HDR010",
+        "cross-origin-resource-sharing-not-implemented-or-restricted",
+        "pass",
+        "a foreign Origin is not allowed",
+    )
+
+
+def check_redirects(f: Fetched, twin: Fetched | None) -> list[Result]:
+    out = []
+    for a, b in zip(f.chain, f.chain[1:]):
+        if _https(a.url) and not _https(b.url):
+            out.append(
+                Result(
+                    "HDR011",
+                    "redirection-downgrade-to-http",
+                    "fail",
+                    f"{a.url} redirects to plain http ({b.url})",
+                    "high",
+                    -20,
+                    key="downgrade",
+                )
+            )
+    start = twin if twin is not None else (f if not _https(f.url) else None)
+    if start is None:
+        return out
+    if start.error or not start.chain:
+        out.append(
+            Result(
+                "HDR011",
+                "redirection-not-checked",
+                "skip",
+                f"the http:// twin could not be fetched: {start.error}",
+                key="twin",
+            )
+        )
+        return out
+    first = start.chain[0]
+    if len(start.chain) == 1 or not first.location:
+        out.append(
+            Result(
+                "HDR011",
+                "redirection-missing",
+                "fail",
+                f"{first.url} does not redirect to https",
+                "medium",
+                -20,
+                key="twin",
+            )
+        )
+        return out
+    target = start.chain[1].url
+    same_host = urlsplit(target).hostname == urlsplit(first.url).hostname
+    if not _https(target):
+        out.append(
+            Result(
+                "HDR011",
+                "redirection-not-to-https-on-initial-redirection",
+                "fail",
+                f"the first redirect goes to {target}, not https",
+                "medium",
+                -10,
+                key="twin",
+            )
+        )
+    elif not same_host:
+        out.append(
+            Result(
+                "HDR011",
+                "redirection-off-host-from-http",
+                "fail",
+                f"the first redirect leaves the host ({target}): HSTS cannot be set for it",
+                "low",
+                -5,
+                key="twin",
+            )
+        )
+    elif not _https(start.chain[-1].url):
+        out.append(
+            Result(
+                "HDR011",
+                "redirection-not-to-https",
+                "fail",
+                f"the redirect chain ends on plain http ({start.chain[-1].url})",
+                "medium",
+                -20,
+                key="twin",
+            )
+        )
+    else:
+        out.append(
+            Result(
+                "HDR011",
+                "redirection-to-https",
+                "pass",
+                f"http redirects to https on the same host ({target})",
+                key="twin",
+            )
+        )
+    return out
+
+
+def check_leakage(headers, strict: bool) -> list[Result]:
+    out = []
+    names = (*OWASP_REMOVE, "server") if strict else LEAKY
+    for name in names:
+        for value in _values(headers, name):
+            versioned = bool(VERSIONED.search(value))
+            if versioned or name != "server" or strict:
+                out.append(
+                    Result(
+                        "HDR012",
+                        "information-disclosure-header",
+                        "fail",
+                        f"{name}: {value[:80]} tells attackers which software (and version) to target",
+                        "low",
+                        key=name,
+                        evidence=f"{name}: {value[:80]}",
+                    )
+                )
+    return out
+
+
+def check_tls(f: Fetched) -> list[Result]:
+    if f.error_kind == "tls":
+        return [
+            Result(
+                "HDR013",
+                "tls-certificate-invalid",
+                "fail",
+                f"TLS verification failed: {f.error}",
+                "high",
+                -20,
+            )
+        ]
+    if f.tls and f.tls.get("version") in ("TLSv1", "TLSv1.1", "SSLv3"):
+        return [
+            Result(
+                "HDR013", "tls-version-obsolete", "fail", f"negotiated {f.tls['version']}", "high"
+            )
+        ]
+    if f.tls:
+        return [
+            Result(
+                "HDR013",
+                "tls-valid",
+                "pass",
+                f"{f.tls.get('version')} with a certificate valid until {f.tls.get('not_after')}",
+            )
+        ]
+    return []
+
+
+def check_repeated(headers) -> list[Result]:
+    out = []
+    for name in SINGLE_VALUE:
+        values = _values(headers, name)
+        if len({v.lower() for v in values}) > 1:
+            out.append(
+                Result(
+                    "HDR014",
+                    "header-repeated-with-conflicting-values",
+                    "fail",
+                    f"{name} is sent {len(values)} times with different values; browsers honour one, or none",
+                    "medium",
+                    key=name,
+                    evidence=" | ".join(v[:40] for v in values),
+                )
+            )
+    return out
+
+
+def check_sri(url: str, body: bytes) -> Result | None:
+    html = read_html(body)
+    host = urlsplit(url).hostname
+    foreign = [s for s in html.scripts if urlsplit(s["src"]).hostname not in (None, host)]
+    if not foreign:
+        return None
+    insecure = [s for s in foreign if s["src"].startswith("http://")]
+    missing = [s for s in foreign if not s.get("integrity")]
+    if insecure:
+        return Result(
+            "HDR019",
+            "sri-not-implemented-and-external-scripts-not-loaded-securely",
+            "fail",
+            f"{len(insecure)} external script(s) over plain http",
+            "high",
+            -50,
+        )
+    if missing:
+        return Result(
+            "HDR019",
+            "sri-not-implemented-but-external-scripts-loaded-securely",
+            "fail",
+            f"{len(missing)} external script(s) without an integrity attribute",
+            "low",
+            -5,
+        )
+    return Result(
+        "HDR019",
+        "sri-implemented-and-external-scripts-loaded-securely",
+        "pass",
+        f"{len(foreign)} external script(s), all with integrity",
+        modifier=5,
+    )
+
+
+def check_strict_extras(final: Hop, f: Fetched) -> list[Result]:
+    out = []
+    for name in DEPRECATED:
+        if _values(final.headers, name):
+            out.append(
+                Result(
+                    "HDR016",
+                    "deprecated-header-present",
+                    "fail",
+                    f"{name} is deprecated and should be removed",
+                    "low",
+                    key=name,
+                )
+            )
+    sets_session = any(
+        (c := parse_set_cookie(line)) is not None and SESSION_NAME.search(c.name)
+        for line in final.headers.get_list("set-cookie")
+    )
+    cache = ",".join(_values(final.headers, "cache-control")).lower()
+    if sets_session and "no-store" not in cache:
+        out.append(
+            Result(
+                "HDR015",
+                "cache-control-missing-no-store",
+                "fail",
+                "a response that sets a session cookie is cacheable (no Cache-Control: no-store)",
+                "low",
+            )
+        )
+    return out
+
+
+def check_all(
+    url: str, f: Fetched, twin: Fetched | None, cors: Fetched | None, strict: bool
+) -> list[Result]:
+    final = f.final
+    assert final is not None
+    headers = final.headers
+    csp = evaluate_csp(
+        _values(headers, "content-security-policy"),
+        _values(headers, "content-security-policy-report-only"),
+        f.body,
+    )
+    hsts_ok = any(r.status == "pass" for r in check_hsts(f))
+    results = check_hsts(f)
+    for o in csp.outcomes:
+        results.append(
+            Result(
+                "HDR002",
+                o.name,
+                "pass" if o.passed else "fail",
+                o.message,
+                None if o.passed else o.severity,
+                o.modifier,
+                key=o.name,
+            )
+        )
+    results.append(check_frames(headers, csp.frame_ancestors))
+    results.append(check_nosniff(headers))
+    results.append(check_referrer(headers, strict))
+    results.append(check_permissions_policy(headers, strict))
+    results += check_cross_origin(headers, strict)
+    results.append(check_xss_protection(headers))
+    results += check_cookies(f, hsts_ok)
+    results.append(check_cors(cors))
+    results += check_redirects(f, twin)
+    results += check_leakage(headers, strict)
+    results += check_tls(f)
+    results += check_repeated(headers)
+    sri = check_sri(final.url, f.body)
+    if sri:
+        results.append(sri)
+    if strict:
+        results += check_strict_extras(final, f)
+    return results
+
+
+GRADES = (
+    (100, "A+"),
+    (90, "A"),
+    (85, "A-"),
+    (80, "B+"),
+    (70, "B"),
+    (65, "B-"),
+    (60, "C+"),
+    (50, "C"),
+    (45, "C-"),
+    (40, "D+"),
+    (30, "D"),
+    (25, "D-"),
+    (0, "F"),
+)
+
+
+def grade(results: list[Result]) -> tuple[int, str]:
+    """Observatory-style: 100 plus every outcome's modifier; bonuses count only once the
+    penalties leave at least 90. Grade A+ at 100 and above … F below 25."""
+    penalties = sum(r.modifier for r in results if r.modifier < 0)
+    bonuses = sum(r.modifier for r in results if r.modifier > 0)
+    score = 100 + penalties
+    if score >= 90:
+        score += bonuses
+    score = max(0, score)
+    return score, next(letter for floor, letter in GRADES if score >= floor)
