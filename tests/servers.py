@@ -46,29 +46,34 @@ def _stop(proc: subprocess.Popen) -> None:
 
 
 @contextmanager
-def uvicorn_app(sample: str = "insecure-fastapi", app: str = "app.main:app"):
-    """The sample service under uvicorn; yields its base URL."""
+def uvicorn_app(
+    sample: str = "insecure-fastapi",
+    app: str = "app.main:app",
+    tls: tuple[Path, Path] | None = None,
+):
+    """The sample service under uvicorn; yields its base URL. `tls` is (cert, key) files."""
     port = free_port()
+    cmd = [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        app,
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--log-level",
+        "warning",
+    ]
+    if tls:
+        cmd += ["--ssl-certfile", str(tls[0]), "--ssl-keyfile", str(tls[1])]
+    env = {**os.environ, "DATABASE_URL": "sqlite://"}  # the hardened sample reads it at import
     proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            app,
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--log-level",
-            "warning",
-        ],
-        cwd=SAMPLES / sample,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
+        cmd, cwd=SAMPLES / sample, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
     )
     try:
         wait_for_port(port, proc)
-        yield f"http://127.0.0.1:{port}"
+        yield f"{'https' if tls else 'http'}://127.0.0.1:{port}"
     finally:
         _stop(proc)
 

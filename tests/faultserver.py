@@ -1,0 +1,99 @@
+"""A raw-socket HTTP server on 127.0.0.1 that misbehaves on purpose, one fault per path:
+
+/hang        reads the request, never answers
+/reset       reads the request, resets the connection (RST)
+/bigheaders  answers with 1 MiB of headers
+/loop        redirects to itself forever
+/gzipbomb    a 50 KiB gzip body that inflates to 50 MiB
+/drip        sends its response one byte every 0.3 s
+anything else: a plain 200 with no security headers
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gzip
+import socket
+import struct
+import threading
+import time
+
+_BOMB = gzip.compress(b"\0" * (50 * 1024 * 1024), compresslevel=9)
+
+
+class FaultServer:
+    def __init__(self) -> None:
+        self.sock = socket.socket()
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(64)
+        self.port = self.sock.getsockname()[1]
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+
+    def __enter__(self) -> FaultServer:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop.set()
+        self.sock.close()
+
+    def _serve(self) -> None:
+        while not self.stop.is_set():
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            threading.Thread(target=self._handle, args=(conn,), daemon=True).start()
+
+    def _handle(self, conn: socket.socket) -> None:
+        try:
+            conn.settimeout(5)
+            data = b""
+            while b"\r\n\r\n" not in data and len(data) < 65536:
+                chunk = conn.recv(4096)
+                if not chunk:
+                    return
+                data += chunk
+            path = data.split(b" ", 2)[1].decode("latin-1") if data.count(b" ") >= 2 else "/"
+            self._respond(conn, path)
+        except OSError:
+            pass
+        finally:
+            with contextlib.suppress(OSError):
+                conn.close()
+
+    def _respond(self, conn: socket.socket, path: str) -> None:
+        if path.startswith("/hang"):
+            self.stop.wait(60)
+        elif path.startswith("/reset"):
+            conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        elif path.startswith("/bigheaders"):
+            head = b"HTTP/1.1 200 OK\r\n" + b"".join(
+                b"X-Filler-%d: %s\r\n" % (i, b"a" * 1000) for i in range(1100)
+            )
+            conn.sendall(head + b"Content-Length: 0\r\n\r\n")
+        elif path.startswith("/loop"):
+            conn.sendall(
+                b"HTTP/1.1 302 Found\r\nLocation: /loop\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+            )
+        elif path.startswith("/gzipbomb"):
+            head = (
+                b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Encoding: gzip\r\nContent-Length: %d\r\n\r\n"
+                % len(_BOMB)
+            )
+            conn.sendall(head + _BOMB)
+        elif path.startswith("/drip"):
+            for byte in b"HTTP/1.1 200 OK\r\nX-Slow: " + b"a" * 1000:
+                if self.stop.is_set():
+                    return
+                conn.sendall(bytes([byte]))
+                time.sleep(0.3)
+        else:
+            body = b"<html><body>plain</body></html>"
+            conn.sendall(
+                b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: %d\r\nConnection: close\r\n\r\n%s"
+                % (len(body), body)
+            )
