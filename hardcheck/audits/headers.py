@@ -155,26 +155,22 @@ class HeadersAudit(Audit):
         ) as client:
 
             async def one(url: str):
+                # The main request carries a foreign Origin (as the Observatory's does), so
+                # its answer also shows whether CORS reflects arbitrary origins.
                 async with sem:
-                    main = await fetch(client, url, headers=extra, deadline=deadline, max_hops=hops)
-                    twin = cors = None
-                    if main.final is not None:
-                        if twin_on and url.lower().startswith("https://"):
-                            twin = await fetch(
-                                client,
-                                http_twin(url),
-                                headers=extra,
-                                deadline=deadline,
-                                max_hops=hops,
-                            )
-                        cors = await fetch(
-                            client,
-                            main.final.url,
-                            headers={**extra, "Origin": FOREIGN_ORIGIN},
-                            deadline=deadline,
-                            max_hops=0,
+                    main = await fetch(
+                        client,
+                        url,
+                        headers={**extra, "Origin": FOREIGN_ORIGIN},
+                        deadline=deadline,
+                        max_hops=hops,
+                    )
+                    twin = None
+                    if main.final is not None and twin_on and url.lower().startswith("https://"):
+                        twin = await fetch(
+                            client, http_twin(url), headers=extra, deadline=deadline, max_hops=hops
                         )
-                    return url, main, twin, cors
+                    return url, main, twin, main
 
             return await asyncio.gather(*(one(u) for u in self.urls))
 
