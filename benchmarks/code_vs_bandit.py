@@ -13,22 +13,14 @@ import argparse
 import collections
 import json
 import statistics
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from corpus import django_tree, machine, warm
+from corpus import django_tree, machine, timed, warm
 
 BIN = Path(sys.executable).parent
-
-
-def timed(cmd: list[str], cwd: Path) -> float:
-    t0 = time.perf_counter()
-    subprocess.run(cmd, cwd=cwd, capture_output=True, text=True)
-    return time.perf_counter() - t0
 
 
 def main() -> int:
@@ -42,7 +34,7 @@ def main() -> int:
     b_times, h_times = [], []
     for _ in range(args.repeat):
         b_times.append(
-            timed([str(BIN / "bandit"), "-r", ".", "-f", "json", "-o", str(b_out), "-q"], tree)
+            timed([str(BIN / "bandit"), "-r", ".", "-f", "json", "-o", str(b_out), "-q"], tree)[0]
         )
         h_times.append(
             timed(
@@ -57,7 +49,7 @@ def main() -> int:
                     "-q",
                 ],
                 tree,
-            )
+            )[0]
         )
     theirs = collections.Counter(r["test_id"] for r in json.loads(b_out.read_text())["results"])
     report = json.loads(h_out.read_text())

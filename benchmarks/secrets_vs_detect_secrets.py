@@ -15,23 +15,15 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
-import subprocess
 import sys
 import tempfile
-import time
 from collections import defaultdict
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from corpus import django_tree, machine, warm
+from corpus import django_tree, machine, timed, warm
 
 BIN = Path(sys.executable).parent
-
-
-def timed(cmd: list[str], cwd: Path) -> tuple[float, subprocess.CompletedProcess]:
-    t0 = time.perf_counter()
-    proc = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True)
-    return time.perf_counter() - t0, proc
 
 
 def main() -> int:

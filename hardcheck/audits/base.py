@@ -115,13 +115,17 @@ class Audit(ABC):
         """Yield findings. Raise only for bugs: the runner turns that into an error item."""
 
     def summarise(self, ctx: AuditContext, findings: list[Finding]) -> list[Finding]:
-        """For each rule of this audit that produced nothing, say it passed — unless the
-        audit had nothing to look at for it, which `ctx.stats` lets subclasses decide."""
+        """Every rule of this audit that produced nothing becomes one checklist item: a pass
+        when the audit looked at something it applies to, else a skip saying why not."""
         seen = {f.rule_id for f in findings}
         extra = []
         for rule in ctx.catalogue.for_audit(self.name):
-            if rule.id not in seen and self.applies(ctx, rule.id):
+            if rule.id in seen:
+                continue
+            if self.applies(ctx, rule.id):
                 extra.append(ctx.passed(rule.id, self.pass_message(ctx, rule.id)))
+            else:
+                extra.append(ctx.skipped(rule.id, self.skip_reason(ctx, rule.id)))
         return findings + extra
 
     def applies(self, ctx: AuditContext, rule_id: str) -> bool:
@@ -129,3 +133,6 @@ class Audit(ABC):
 
     def pass_message(self, ctx: AuditContext, rule_id: str) -> str:
         return "no problem found"
+
+    def skip_reason(self, ctx: AuditContext, rule_id: str) -> str:
+        return "not applicable"

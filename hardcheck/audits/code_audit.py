@@ -182,16 +182,8 @@ class CodeAudit(Audit):
             f"bandit checked {ctx.stats['python_files']} Python file(s), {ctx.stats['loc']} lines"
         )
 
-    def summarise(self, ctx: AuditContext, findings: list[Finding]) -> list[Finding]:
-        out = super().summarise(ctx, findings)
-        if not ctx.stats["python_files"]:
-            seen = {f.rule_id for f in out}
-            out += [
-                ctx.skipped(r.id, "not applicable: no Python files")
-                for r in ctx.catalogue.for_audit(self.name)
-                if r.id not in seen
-            ]
-        return out
+    def skip_reason(self, ctx: AuditContext, rule_id: str) -> str:
+        return "not applicable: no Python files"
 
 
 def _binary(path) -> bool:

@@ -193,13 +193,5 @@ class DependenciesAudit(Audit):
         s = ctx.stats
         return f"{s['pins_audited']} pinned dependency version(s) from {s['declaration_files']} file(s) checked"
 
-    def summarise(self, ctx: AuditContext, findings: list[Finding]) -> list[Finding]:
-        out = super().summarise(ctx, findings)
-        if not self.declared.deps:
-            seen = {f.rule_id for f in out}
-            out += [
-                ctx.skipped(r.id, "not applicable: no requirements, pyproject or lock file found")
-                for r in ctx.catalogue.for_audit(self.name)
-                if r.id not in seen
-            ]
-        return out
+    def skip_reason(self, ctx: AuditContext, rule_id: str) -> str:
+        return "not applicable: no requirements, pyproject or lock file found"

@@ -259,21 +259,13 @@ class HeadersAudit(Audit):
             return f"checked {s.django_modules} Django settings module(s), {s.flask_apps} Flask app(s), {s.nginx_configs} nginx config(s)"
         return f"checked {len(self.urls)} URL(s)"
 
-    def summarise(self, ctx: AuditContext, findings: list[Finding]) -> list[Finding]:
-        out = super().summarise(ctx, findings)
-        seen = {f.rule_id for f in out}
-        for rule in ctx.catalogue.for_audit(self.name):
-            if rule.id in seen:
-                continue
-            if rule.id in STRICT_ONLY and not self.strict:
-                why = "checked only with --headers-profile strict"
-            elif rule.id in LIVE_RULES or rule.id in ("HDR017", "HDR024"):
-                why = (
-                    "no URL given (--url URL or [headers] urls)"
-                    if not self.urls
-                    else "nothing to check on these URLs"
-                )
-            else:
-                why = "not applicable: no Django settings, Flask app or nginx config found"
-            out.append(ctx.skipped(rule.id, why))
-        return out
+    def skip_reason(self, ctx: AuditContext, rule_id: str) -> str:
+        if rule_id in STRICT_ONLY and not self.strict:
+            return "checked only with --headers-profile strict"
+        if rule_id in LIVE_RULES or rule_id in ("HDR017", "HDR024"):
+            return (
+                "no URL given (--url URL or [headers] urls)"
+                if not self.urls
+                else "nothing to check on these URLs"
+            )
+        return "not applicable: no Django settings, Flask app or nginx config found"

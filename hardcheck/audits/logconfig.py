@@ -495,18 +495,8 @@ class LoggingAudit(Audit):
             f"server command(s), {len(f.gunicorn)} gunicorn config(s), {len(f.nginx_configs)} nginx config(s)"
         )
 
-    def summarise(self, ctx: AuditContext, findings: list[Finding]) -> list[Finding]:
-        out = super().summarise(ctx, findings)
-        seen = {f.rule_id for f in out}
-        for rule in ctx.catalogue.for_audit(self.name):
-            if rule.id not in seen:
-                out.append(
-                    ctx.skipped(
-                        rule.id,
-                        "not applicable: no logging configuration, server command or nginx config found",
-                    )
-                )
-        return out
+    def skip_reason(self, ctx: AuditContext, rule_id: str) -> str:
+        return "not applicable: no logging configuration, server command or nginx config found"
 
 
 class _Null:

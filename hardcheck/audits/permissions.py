@@ -70,15 +70,7 @@ class PermissionsAudit(Audit):
             return f"checked {ctx.stats['python_files_parsed']} Python file(s); none found"
         return f"checked {ctx.stats['paths_checked']} path(s); none found"
 
-    def summarise(self, ctx: AuditContext, findings: list[Finding]) -> list[Finding]:
-        out = super().summarise(ctx, findings)
-        seen = {f.rule_id for f in out}
-        for rule in ctx.catalogue.for_audit(self.name):
-            if rule.id in seen:
-                continue
-            if rule.id == "PRM007":
-                why = "no [permissions.expected-modes] table configured"
-            else:
-                why = "no Django, Flask, FastAPI or Starlette code or settings found"
-            out.append(ctx.skipped(rule.id, f"not applicable: {why}"))
-        return out
+    def skip_reason(self, ctx: AuditContext, rule_id: str) -> str:
+        if rule_id == "PRM007":
+            return "not applicable: no [permissions.expected-modes] table configured"
+        return "not applicable: no Django, Flask, FastAPI or Starlette code or settings found"

@@ -314,14 +314,7 @@ class SecretsAudit(Audit):
             f"{s['files_excluded']} excluded file(s) not scanned"
         )
 
-    def summarise(self, ctx: AuditContext, findings: list[Finding]) -> list[Finding]:
-        out = super().summarise(ctx, findings)
-        seen = {f.rule_id for f in out}
-        reasons = {
-            "SEC002": "not applicable: not a git checkout (nothing is committed)",
-            "SEC004": "history scan not requested (--history N or [secrets] history = N)",
-        }
-        for rule_id, why in reasons.items():
-            if rule_id not in seen:
-                out.append(ctx.skipped(rule_id, why))
-        return out
+    def skip_reason(self, ctx: AuditContext, rule_id: str) -> str:
+        if rule_id == "SEC002":
+            return "not applicable: not a git checkout (nothing is committed)"
+        return "history scan not requested (--history N or [secrets] history = N)"

@@ -384,16 +384,7 @@ class UploadsAudit(Audit):
             f"{', '.join(sorted(set(layers.proxies) | layers.app_servers | set(layers.frameworks))) or 'no layer'}"
         )
 
-    def summarise(self, ctx: AuditContext, findings: list[Finding]) -> list[Finding]:
-        out = super().summarise(ctx, findings)
-        seen = {f.rule_id for f in out}
-        for rule in ctx.catalogue.for_audit(self.name):
-            if rule.id in seen:
-                continue
-            why = (
-                "no probe requested (--probe-uploads URL or [uploads] probe)"
-                if rule.id == "UPL007"
-                else "not applicable: no web framework, app server or proxy config found"
-            )
-            out.append(ctx.skipped(rule.id, why))
-        return out
+    def skip_reason(self, ctx: AuditContext, rule_id: str) -> str:
+        if rule_id == "UPL007":
+            return "no probe requested (--probe-uploads URL or [uploads] probe)"
+        return "not applicable: no web framework, app server or proxy config found"
