@@ -102,7 +102,7 @@ def _parse_formats(formats: tuple[str, ...], output: str | None) -> list[tuple[s
     "formats",
     multiple=True,
     metavar="FORMAT[:FILE]",
-    help="console (default) or json; repeatable. FORMAT:FILE writes to FILE.",
+    help="console (default), json, sarif, junit, markdown, openmetrics; repeatable. FORMAT:FILE writes to FILE.",
 )
 @click.option("--output", "-o", metavar="FILE", help="File for the one non-console --format.")
 @click.option(
@@ -210,7 +210,15 @@ def audit_command(
     except (ConfigError, CatalogueError) as exc:
         fail_usage(str(exc))
         return
-    renderers = {"json": json_report.render}
+    from .report import junit, markdown, openmetrics, sarif
+
+    renderers = {
+        "json": json_report.render,
+        "sarif": sarif.render,
+        "junit": junit.render,
+        "markdown": markdown.render,
+        "openmetrics": openmetrics.render,
+    }
     for name, target in outputs:
         if name == "console":
             continue

@@ -1,0 +1,74 @@
+"""Markdown for PR comments and CI job summaries: a compact summary, then per audit the
+failures and errors with collapsible details. Target-derived text is escaped so a file
+name cannot inject links, images or HTML."""
+
+from __future__ import annotations
+
+import html
+import re
+
+from ..model import Status
+from .model import Report, grade
+
+_SPECIAL = re.compile(r"([\\`*_{}\[\]()<>#+!|~])")
+ICON = {Status.PASS: "✅", Status.FAIL: "❌", Status.SKIP: "➖", Status.ERROR: "⚠️"}
+
+
+def html_text(text: str) -> str:
+    """For text inside HTML tags: escaped, brackets too, so nothing can read as a link."""
+    return html.escape(text).replace("[", "&#91;").replace("]", "&#93;")
+
+
+def md(text: str) -> str:
+    return _SPECIAL.sub(r"\\\1", text).replace("\n", " ")
+
+
+def render(report: Report) -> str:
+    counts = report.counts()
+    by_status = counts["by_status"]
+    value = report.score
+    verdict = {0: "PASS", 1: "FAIL", 3: "INCOMPLETE"}[report.exit_code]
+    lines = [
+        f"## hardcheck: {verdict} — score {value}/100 ({grade(value)})",
+        "",
+        f"`{md(report.target)}` · fail-on **{report.fail_on.value}** · "
+        f"{by_status['fail']} fail, {by_status['error']} error, {by_status['skip']} skip, {by_status['pass']} pass"
+        + (f", {counts['suppressed']} suppressed" if counts["suppressed"] else ""),
+        "",
+        "| audit | status | fail | error | score |",
+        "|---|---|---|---|---|",
+    ]
+    for a in report.audits:
+        lines.append(
+            f"| {a.name} | {ICON[a.status]} {a.status.value} | {a.counts['fail']} | {a.counts['error']} | {a.score} |"
+        )
+    for a in report.audits:
+        items = [
+            f
+            for f in report.findings
+            if f.audit == a.name and f.status in (Status.FAIL, Status.ERROR)
+        ]
+        if not items:
+            continue
+        lines += ["", f"### {a.name}", ""]
+        for f in items:
+            where = html_text(f.location.display())  # inside HTML, Markdown escapes would show
+            lines.append(
+                f"<details><summary>{ICON[f.status]} <b>{f.severity.value.upper()}</b> {f.rule_id} {html_text(f.title)} — <code>{where}</code></summary>"
+            )
+            lines.append("")
+            lines.append(f"- {md(f.message)}")
+            if f.status is Status.FAIL:
+                lines.append(f"- **expected:** {md(f.expected)}")
+                lines.append(
+                    f"- **owner:** {md(f.owner)} · **rollback:** {md(f.rollback.split('. ')[0])}"
+                )
+            lines += ["", "</details>"]
+    if report.suppressed:
+        lines += ["", "### suppressed", ""]
+        for s in report.suppressed:
+            lines.append(
+                f"- {s.finding.rule_id} `{md(s.finding.location.display())}` — {md(s.reason)}"
+                + (f" (until {s.expires})" if s.expires else "")
+            )
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,114 @@
+"""Every output format from one run on the insecure sample, each validated by a real
+consumer: the official SARIF 2.1.0 schema, a JUnit parser, prometheus_client's
+OpenMetrics parser; Markdown and JUnit are injection-safe; the JSON schema is versioned."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+
+import pytest
+from jsonschema import Draft4Validator
+from junitparser import JUnitXml
+from prometheus_client.openmetrics.parser import text_string_to_metric_families
+
+from tests.conftest import REPO, SHARED, copy_sample, run_cli
+
+SARIF_SCHEMA = SHARED / "schemas" / "sarif-schema-2.1.0.json"
+FORMATS = ("json", "sarif", "junit", "markdown", "openmetrics")
+
+
+@pytest.fixture(scope="module")
+def outputs(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("out")
+    root = copy_sample("insecure-fastapi", tmp)
+    evil = root / "[click](javascript:alert(1)) <img src=x onerror=alert(1)>.env"
+    evil.write_text("TOKEN=x\n")
+    os.chmod(evil, 0o644)
+    args = []
+    for fmt in FORMATS:
+        args += ["--format", f"{fmt}:{tmp / ('r.' + fmt)}"]
+    run = run_cli("audit", str(root), *args, "-q")
+    assert run.code == 1, run.stderr
+    return {fmt: (tmp / f"r.{fmt}").read_text() for fmt in FORMATS}
+
+
+def test_sarif_validates_against_the_official_schema(outputs):
+    if not SARIF_SCHEMA.exists():
+        pytest.skip(f"{SARIF_SCHEMA} is absent (CI always has ../shared/schemas)")
+    sarif = json.loads(outputs["sarif"])
+    errors = list(Draft4Validator(json.loads(SARIF_SCHEMA.read_text())).iter_errors(sarif))
+    assert not errors, [e.message for e in errors[:3]]
+    run = sarif["runs"][0]
+    report = json.loads(outputs["json"])
+    failing = [f for f in report["findings"] if f["status"] == "fail"]
+    assert len(run["results"]) == len(failing) + len(report["suppressed"])
+    ids = {r["id"] for r in run["tool"]["driver"]["rules"]}
+    assert {f["rule_id"] for f in failing} <= ids
+    assert all(r["partialFingerprints"]["hardcheckFingerprint/v1"] for r in run["results"])
+    levels = {r["ruleId"]: r["level"] for r in run["results"]}
+    assert levels["SEC001"] == "error" and levels["PRM004"] == "note"
+    for r in run["results"]:
+        loc = r["locations"][0]
+        assert "physicalLocation" in loc or "logicalLocations" in loc
+
+
+def test_junit_parses_and_maps_statuses(outputs):
+    xml = JUnitXml.fromstring(outputs["junit"])
+    report = json.loads(outputs["json"])
+    by_status = report["summary"]["by_status"]
+    cases = [case for suite in xml for case in suite]
+    assert len(cases) == report["summary"]["total"]
+    failures = sum(1 for c in cases if c.result and c.result[0]._tag == "failure")
+    skipped = sum(1 for c in cases if c.result and c.result[0]._tag == "skipped")
+    assert failures == by_status["fail"] and skipped == by_status["skip"]
+    assert "<img" not in outputs["junit"].replace("&lt;img", "")
+
+
+def test_openmetrics_parses(outputs):
+    families = {f.name: f for f in text_string_to_metric_families(outputs["openmetrics"])}
+    report = json.loads(outputs["json"])
+    assert families["hardcheck_score"].samples[0].value == report["summary"]["score"]
+    fails = sum(
+        s.value for s in families["hardcheck_findings"].samples if s.labels["status"] == "fail"
+    )
+    assert fails == report["summary"]["by_status"]["fail"]
+    assert {s.labels["audit"] for s in families["hardcheck_audit_duration_seconds"].samples} == {
+        a["name"] for a in report["audits"]
+    }
+    assert families["hardcheck_run_timestamp_seconds"].samples[0].value > 1.7e9
+
+
+def test_markdown_is_compact_and_injection_safe(outputs):
+    text = outputs["markdown"]
+    assert text.startswith("## hardcheck: FAIL")
+    assert "<details><summary>" in text and "| audit | status |" in text
+    assert "](javascript:" not in text  # the file name cannot become a link
+    assert "<img" not in text
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_no_secret_value_in_any_format(outputs, fmt):
+    for value in (
+        "AKIAQ4R7T2LMN5XP8W3Z",
+        "xoxb-2048193847-1039482756123-Qm9Kx2Lr8Vt3Np6Zs4Wy7Hb1",
+        "Zq8Rt2Lm9Vx4",
+    ):
+        assert value not in outputs[fmt]
+
+
+# The published JSON report schema: any change needs a schema_version change (semver).
+KNOWN_SCHEMAS = {"1.0.0": "3b23a96f70efdfb95cf43355c90102604f5e5ba8556edced51c694f52d0a28a2"}
+
+
+def test_report_schema_changes_bump_its_version():
+    schema_text = (REPO / "hardcheck" / "report" / "schema.json").read_text()
+    from hardcheck.report.model import SCHEMA_VERSION
+
+    digest = hashlib.sha256(schema_text.encode()).hexdigest()
+    recorded = KNOWN_SCHEMAS.get(SCHEMA_VERSION)
+    assert recorded is not None, f"schema_version {SCHEMA_VERSION} has no recorded schema hash"
+    assert digest == recorded, (
+        "report schema changed without a schema_version bump (record the new hash with the new version)"
+    )
