@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from . import __version__, audits
+from .baseline import load as load_baseline
 from .catalogue import Catalogue, load_catalogue
 from .config import Config, ConfigError, build_config
 from .inventory import build_inventory
@@ -22,7 +23,7 @@ from .model import Finding
 from .report.model import Report, assign_fingerprints, summarise_audit
 from .runner import run_audits
 from .safetext import safe
-from .suppress import apply_suppressions
+from .suppress import apply_inline_ignores, apply_suppressions
 
 
 def _now() -> str:
@@ -108,6 +109,7 @@ def audit(
     urls: Sequence[str] = (),
     headers_profile: str | None = None,
     insecure: bool = False,
+    baseline: os.PathLike | str | None = None,
     today: dt.date | None = None,
 ) -> Report:
     """Audit a service tree and return the report. Raises ConfigError for user mistakes."""
@@ -141,6 +143,7 @@ def audit(
     )
     chosen = select_audits(config.only, config.skip)
     _check_references(config, catalogue)
+    known = load_baseline(baseline) if baseline else None
 
     started_wall, t0 = _now(), time.monotonic()
     inventory = build_inventory(root, config.include, config.exclude)
@@ -167,7 +170,10 @@ def audit(
         config.owners,
         today or dt.date.today(),
     )
-    findings = sorted(sup.kept + assign_fingerprints(sup.problems), key=Finding.sort_key)
+    inline = apply_inline_ignores(sup.kept, root, catalogue, config.owners)
+    findings = sorted(
+        inline.kept + assign_fingerprints(sup.problems + inline.problems), key=Finding.sort_key
+    )
     summaries = tuple(
         summarise_audit(r, [f for f in findings if f.audit == r.name]) for r in results
     )
@@ -182,7 +188,8 @@ def audit(
         inventory=inventory.describe(),
         audits=summaries,
         findings=tuple(findings),
-        suppressed=tuple(sup.suppressed),
+        suppressed=tuple(sup.suppressed + inline.suppressed),
         suppressions=tuple(sup.outcomes),
         fail_on=config.fail_on,
+        baseline=known,
     )

@@ -158,6 +158,12 @@ def _parse_formats(formats: tuple[str, ...], output: str | None) -> list[tuple[s
     metavar="URL",
     help="Opt-in: POST a body just over the expected limit to URL (bounded; repeatable).",
 )
+@click.option(
+    "--baseline",
+    "baseline_file",
+    metavar="FILE",
+    help="Only findings not in this baseline count toward the exit code.",
+)
 @click.option("--quiet", "-q", is_flag=True, help="Show only failures, errors and the summary.")
 @click.option("--no-color", is_flag=True, help="No colour (NO_COLOR is honoured too).")
 def audit_command(
@@ -178,6 +184,7 @@ def audit_command(
     urls: tuple[str, ...],
     headers_profile: str | None,
     insecure: bool,
+    baseline_file: str | None,
     quiet: bool,
     no_color: bool,
 ) -> None:
@@ -206,6 +213,7 @@ def audit_command(
             urls=urls,
             headers_profile=headers_profile,
             insecure=insecure,
+            baseline=baseline_file,
         )
     except (ConfigError, CatalogueError) as exc:
         fail_usage(str(exc))
@@ -234,6 +242,120 @@ def audit_command(
         color = False if (no_color or os.environ.get("NO_COLOR")) else None
         console_renderer.render(report, sys.stdout, color=color, quiet=quiet)
     sys.exit(report.exit_code)
+
+
+@main.group("baseline")
+def baseline_group() -> None:
+    """Baselines: gate CI only on findings that are new."""
+
+
+@baseline_group.command("create")
+@click.argument("path", default=".", required=False)
+@click.option(
+    "--output", "-o", metavar="FILE", default="hardcheck-baseline.json", show_default=True
+)
+@click.option("--config", "config_file", metavar="FILE")
+@click.option("--only", multiple=True, metavar="AUDIT,...")
+@click.option("--skip", multiple=True, metavar="AUDIT,...")
+@click.option("--vuln-db", metavar="DIR")
+def baseline_create(
+    path: str, output: str, config_file: str | None, only, skip, vuln_db: str | None
+) -> None:
+    """Audit PATH and write the fingerprints of its failing findings to FILE.
+
+    \b
+    Then, in CI:
+      hardcheck audit . --baseline hardcheck-baseline.json
+    """
+    from . import baseline
+    from .api import audit
+    from .config import ConfigError
+    from .report.output import write_atomic
+
+    try:
+        report = audit(path, config_file=config_file, only=only, skip=skip, vuln_db=vuln_db)
+    except ConfigError as exc:
+        fail_usage(str(exc))
+        return
+    try:
+        write_atomic(Path(output), baseline.create(report))
+    except OSError as exc:
+        fail_usage(f"cannot write {output}: {exc.strerror or exc}")
+    fails = sum(1 for f in report.findings if f.status.value == "fail")
+    click.echo(f"wrote {output}: {fails} failing finding(s) baselined")
+
+
+@main.command("diff")
+@click.argument("old")
+@click.argument("new")
+@click.option(
+    "--fail-on",
+    type=click.Choice(SEVERITIES),
+    default="high",
+    show_default=True,
+    help="Exit 1 when a new finding is at or above this.",
+)
+@click.option(
+    "--format", "fmt", type=click.Choice(("text", "json")), default="text", show_default=True
+)
+def diff_command(old: str, new: str, fail_on: str, fmt: str) -> None:
+    """New, fixed and changed findings between two JSON reports.
+
+    \b
+    Example:
+      hardcheck diff last-night.json tonight.json --fail-on medium
+    """
+    from .config import ConfigError
+    from .fleet import diff, load_report, new_at_or_above
+    from .model import Severity
+
+    try:
+        result = diff(load_report(old), load_report(new))
+    except ConfigError as exc:
+        fail_usage(str(exc))
+        return
+    gate = new_at_or_above(result, Severity(fail_on))
+    if fmt == "json":
+        click.echo(json.dumps(result, indent=2))
+    else:
+        click.echo(f"score {result['old']['score']} -> {result['new']['score']}")
+        for title, key in (("new", "new_findings"), ("fixed", "fixed_findings")):
+            click.echo(f"{title}: {len(result[key])}")
+            for f in result[key]:
+                loc = f["location"]
+                where = loc.get("path") or loc.get("url") or loc.get("setting") or "-"
+                click.echo(f"  {f['severity']:<8} {f['rule_id']} {where}: {f['message'][:100]}")
+        click.echo(f"changed: {len(result['changed_findings'])}")
+    sys.exit(1 if gate else 0)
+
+
+@main.command("merge")
+@click.argument("reports", nargs=-1, required=True)
+@click.option(
+    "--output", "-o", metavar="FILE", help="Write the fleet report here (default: standard output)."
+)
+def merge_command(reports: tuple[str, ...], output: str | None) -> None:
+    """Merge many services' JSON reports into one fleet report for dashboards.
+
+    \b
+    Example:
+      hardcheck merge reports/*.json -o fleet.json
+    """
+    from .config import ConfigError
+    from .fleet import load_report, merge
+    from .report.output import write_atomic
+
+    try:
+        fleet = merge([load_report(r) for r in reports])
+    except ConfigError as exc:
+        fail_usage(str(exc))
+        return
+    text = json.dumps(fleet, indent=2) + "\n"
+    if output:
+        write_atomic(Path(output), text)
+        click.echo(f"wrote {output}: {fleet['summary']['services']} service(s)")
+    else:
+        sys.stdout.write(text)
 
 
 @main.command("rules")

@@ -9,6 +9,8 @@ suppressed: an audit that could not look must stay visible.
 from __future__ import annotations
 
 import datetime as dt
+import os
+import re
 from dataclasses import dataclass
 
 from .catalogue import Catalogue
@@ -112,3 +114,53 @@ def apply_suppressions(
 
 def severity_at_least(finding: Finding, threshold: Severity) -> bool:
     return finding.severity.rank >= threshold.rank
+
+
+INLINE = re.compile(r"hardcheck:\s*ignore\[([A-Za-z0-9_,\s-]+)\]\s*(.*)$")
+
+
+def apply_inline_ignores(
+    findings: list[Finding], root, catalogue: Catalogue, owners: dict[str, str]
+) -> SuppressionResult:
+    """`# hardcheck: ignore[RULE] reason` on the line of a failing finding suppresses it.
+    Without a reason it suppresses nothing and is reported (CFG001), like a config one."""
+    lines_cache: dict[str, list[str] | None] = {}
+    kept: list[Finding] = []
+    suppressed: list[SuppressedFinding] = []
+    problems: list[Finding] = []
+    for f in findings:
+        loc = f.location
+        if f.status is not Status.FAIL or not loc.path or not loc.line:
+            kept.append(f)
+            continue
+        if loc.path not in lines_cache:
+            try:
+                with open(os.path.join(root, loc.path), encoding="utf-8", errors="replace") as fh:
+                    lines_cache[loc.path] = fh.read(4 * 1024 * 1024).splitlines()
+            except OSError:
+                lines_cache[loc.path] = None
+        lines = lines_cache[loc.path]
+        match = INLINE.search(lines[loc.line - 1]) if lines and loc.line <= len(lines) else None
+        if not match:
+            kept.append(f)
+            continue
+        names = {n.strip() for n in match.group(1).split(",") if n.strip()}
+        rules = {r.id for n in names if (r := catalogue.find(n)) is not None}
+        if f.rule_id not in rules:
+            kept.append(f)
+            continue
+        reason = match.group(2).strip().strip("#").strip()
+        if not reason:
+            kept.append(f)
+            rule = catalogue.get(NO_REASON)
+            problems.append(
+                Finding(
+                    rule_id=rule.id, audit="core", status=Status.FAIL, severity=rule.severity, title=rule.title,
+                    message=safe(f"inline ignore of {f.rule_id} has no reason, so it suppresses nothing"),
+                    location=Location(path=loc.path, line=loc.line), owner=owners.get(rule.id) or rule.owner,
+                    expected=rule.expected, rollback=rule.rollback, references=rule.references, key=f"inline:{f.rule_id}",
+                )
+            )  # fmt: skip
+            continue
+        suppressed.append(SuppressedFinding(f, safe(reason[:200]), None, "inline"))
+    return SuppressionResult(kept, suppressed, [], problems)

@@ -99,7 +99,10 @@ def test_no_secret_value_in_any_format(outputs, fmt):
 
 
 # The published JSON report schema: any change needs a schema_version change (semver).
-KNOWN_SCHEMAS = {"1.0.0": "3b23a96f70efdfb95cf43355c90102604f5e5ba8556edced51c694f52d0a28a2"}
+KNOWN_SCHEMAS = {
+    "1.0.0": "3b23a96f70efdfb95cf43355c90102604f5e5ba8556edced51c694f52d0a28a2",
+    "1.1.0": "b9c415f9addf7c9ef4cdfc78e2933c2a9755c205bb415d713726223f2631229e",  # + baseline fields
+}
 
 
 def test_report_schema_changes_bump_its_version():

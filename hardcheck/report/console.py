@@ -65,6 +65,7 @@ class ConsoleRenderer:
         self.console = make_console(stream, color=color)
         self.symbols = _symbols(stream)
         self.quiet = quiet
+        self.report: Report | None = None
 
     def item(self, f: Finding) -> None:
         line = Text("  ")
@@ -75,6 +76,9 @@ class ConsoleRenderer:
         else:
             line.append(f"{f.status.value:<8}", STYLE[f.status])
         line.append(f" {f.rule_id} ", "bold")
+        state = self.report.baseline_state(f) if self.report is not None else None
+        if state:
+            line.append(f"[{state}] ", "dim" if state == "known" else "bold yellow")
         if f.status is Status.PASS:
             # a passing item reads as what was checked, not as the failure's title
             line.append(f"{f.title}: ", "dim")
@@ -110,6 +114,7 @@ class ConsoleRenderer:
         self.console.print(text, soft_wrap=True)
 
     def render(self, report: Report) -> None:
+        self.report = report
         c = self.console
         header = Text("hardcheck ", "bold")
         header.append(report.tool_version)
@@ -181,9 +186,18 @@ class ConsoleRenderer:
         line.append(f" · score {value}/100 ({grade(value)})")
         c.print(line)
         code = report.exit_code
+        new = "new " if report.baseline is not None else ""
+        if report.baseline is not None:
+            known = sum(1 for f in report.findings if report.baseline_state(f) == "known")
+            c.print(
+                Text(
+                    f"baseline {report.baseline.file}: {known} known, {len(report.fixed)} fixed since",
+                    "dim",
+                )
+            )
         if code == 1:
             verdict = Text(
-                f"result: FAIL — {len(report.failing)} finding(s) at or above "
+                f"result: FAIL — {len(report.failing)} {new}finding(s) at or above "
                 f"{report.fail_on.value} (exit 1)",
                 "bold red",
             )
@@ -194,7 +208,8 @@ class ConsoleRenderer:
             )
         else:
             verdict = Text(
-                f"result: PASS — nothing at or above {report.fail_on.value} (exit 0)", "bold green"
+                f"result: PASS — nothing {new}at or above {report.fail_on.value} (exit 0)",
+                "bold green",
             )
         c.print(verdict)
 

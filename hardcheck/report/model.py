@@ -23,7 +23,7 @@ from ..model import (
     SuppressionOutcome,
 )
 
-SCHEMA_VERSION = "1.0.0"
+SCHEMA_VERSION = "1.1.0"
 PENALTY = {
     Severity.CRITICAL: 25,
     Severity.HIGH: 15,
@@ -97,6 +97,21 @@ class Report:
     suppressed: tuple[SuppressedFinding, ...]
     suppressions: tuple[SuppressionOutcome, ...]
     fail_on: Severity
+    baseline: Any = None  # hardcheck.baseline.Baseline when --baseline was given
+
+    def baseline_state(self, f: Finding) -> str | None:
+        if self.baseline is None or f.status is not Status.FAIL:
+            return None
+        return self.baseline.state(f.fingerprint)
+
+    @property
+    def fixed(self) -> list[dict]:
+        """Baselined findings that no longer fail."""
+        if self.baseline is None:
+            return []
+        now = {f.fingerprint for f in self.findings if f.status is Status.FAIL}
+        now |= {s.finding.fingerprint for s in self.suppressed}
+        return [e for fp, e in sorted(self.baseline.entries.items()) if fp not in now]
 
     @property
     def complete(self) -> bool:
@@ -108,7 +123,9 @@ class Report:
         return [
             f
             for f in self.findings
-            if f.status is Status.FAIL and f.severity.rank >= self.fail_on.rank
+            if f.status is Status.FAIL
+            and f.severity.rank >= self.fail_on.rank
+            and self.baseline_state(f) != "known"
         ]
 
     @property
@@ -158,7 +175,9 @@ class Report:
                 "complete": self.complete,
                 "exit_code": self.exit_code,
             },
-            "findings": [f.to_dict() for f in self.findings],
+            "findings": [
+                {**f.to_dict(), "baseline": self.baseline_state(f)} for f in self.findings
+            ],
             "suppressed": [
                 {
                     "finding": s.finding.to_dict(),
@@ -168,6 +187,14 @@ class Report:
                 }
                 for s in self.suppressed
             ],
+            "baseline": None
+            if self.baseline is None
+            else {
+                "file": self.baseline.file,
+                "known": sum(1 for f in self.findings if self.baseline_state(f) == "known"),
+                "new": sum(1 for f in self.findings if self.baseline_state(f) == "new"),
+                "fixed": self.fixed,
+            },
             "suppressions": [
                 {
                     "rule": o.rule,

@@ -1,0 +1,118 @@
+"""Comparing and combining JSON reports: `hardcheck diff` (run to run) and
+`hardcheck merge` (many services into one fleet report for dashboards)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+from .config import ConfigError
+from .model import Severity
+
+FLEET_SCHEMA_VERSION = "1.0.0"
+
+
+def load_report(path: str) -> dict:
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"report not found: {path}") from None
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        raise ConfigError(f"{path} cannot be read as JSON: {exc}") from None
+    version = str(data.get("schema_version", "")) if isinstance(data, dict) else ""
+    if not version.startswith("1.") or not isinstance(data.get("findings"), list):
+        raise ConfigError(
+            f"{path} is not a hardcheck report this version knows (schema_version {version or 'missing'})"
+        )
+    return data
+
+
+def _failing(report: dict) -> dict[str, dict]:
+    return {f["fingerprint"]: f for f in report["findings"] if f.get("status") == "fail"}
+
+
+def diff(old: dict, new: dict) -> dict:
+    before, after = _failing(old), _failing(new)
+    changed = []
+    for fp in sorted(set(before) & set(after)):
+        a, b = before[fp], after[fp]
+        deltas = {
+            k: [a.get(k), b.get(k)]
+            for k in ("severity", "message", "owner")
+            if a.get(k) != b.get(k)
+        }
+        if deltas:
+            changed.append(
+                {
+                    "fingerprint": fp,
+                    "rule_id": b["rule_id"],
+                    "location": b["location"],
+                    "changes": deltas,
+                }
+            )
+    return {
+        "old": {
+            "target": old["run"]["target"],
+            "finished": old["run"]["finished"],
+            "score": old["summary"]["score"],
+        },
+        "new": {
+            "target": new["run"]["target"],
+            "finished": new["run"]["finished"],
+            "score": new["summary"]["score"],
+        },
+        "new_findings": [after[fp] for fp in sorted(set(after) - set(before))],
+        "fixed_findings": [before[fp] for fp in sorted(set(before) - set(after))],
+        "changed_findings": changed,
+    }
+
+
+def new_at_or_above(result: dict, threshold: Severity) -> list[dict]:
+    return [f for f in result["new_findings"] if Severity(f["severity"]).rank >= threshold.rank]
+
+
+def merge(reports: list[dict]) -> dict:
+    services, findings = [], []
+    for r in reports:
+        target = r["run"]["target"]
+        services.append(
+            {
+                "target": target,
+                "tool_version": r["tool"]["version"],
+                "finished": r["run"]["finished"],
+                "score": r["summary"]["score"],
+                "grade": r["summary"]["grade"],
+                "exit_code": r["summary"]["exit_code"],
+                "complete": r["summary"]["complete"],
+                "by_status": r["summary"]["by_status"],
+                "failing_by_severity": r["summary"]["failing_by_severity"],
+                "audits": [
+                    {k: a[k] for k in ("name", "status", "score", "duration_seconds")}
+                    for a in r["audits"]
+                ],
+            }
+        )
+        findings += [{**f, "target": target} for f in r["findings"]]
+    totals: dict[str, int] = {}
+    for s in services:
+        for k, v in s["by_status"].items():
+            totals[k] = totals.get(k, 0) + v
+    return {
+        "schema_version": FLEET_SCHEMA_VERSION,
+        "kind": "hardcheck-fleet",
+        "generated": dt.datetime.now(dt.timezone.utc)
+        .isoformat(timespec="seconds")
+        .replace("+00:00", "Z"),
+        "summary": {
+            "services": len(services),
+            "by_status": totals,
+            "failing_services": sum(1 for s in services if s["exit_code"] == 1),
+            "incomplete_services": sum(1 for s in services if not s["complete"]),
+            "mean_score": round(sum(s["score"] for s in services) / len(services), 1)
+            if services
+            else 0,
+        },
+        "services": services,
+        "findings": findings,
+    }
