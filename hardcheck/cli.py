@@ -57,6 +57,17 @@ def main() -> None:
     """
 
 
+def _progress(path: str):
+    """A spinner on stderr while the audit runs, only when stderr is a terminal."""
+    import contextlib
+
+    if not sys.stderr.isatty():
+        return contextlib.nullcontext()
+    from rich.console import Console
+
+    return Console(stderr=True).status(f"hardcheck: auditing {path} …", spinner="dots")
+
+
 def _parse_formats(formats: tuple[str, ...], output: str | None) -> list[tuple[str, str | None]]:
     from .report import FORMATS
 
@@ -196,25 +207,27 @@ def audit_command(
     from .report.output import write_atomic
 
     outputs = _parse_formats(formats, output)
+    progress = _progress(path)
     try:
-        report = audit(
-            path,
-            config_file=config_file,
-            only=only,
-            skip=skip,
-            fail_on=fail_on,
-            environment=environment,
-            timeout=timeout,
-            jobs=jobs,
-            history=history,
-            vuln_db=vuln_db,
-            environment_deps=environment_deps,
-            probe_uploads=probe_uploads,
-            urls=urls,
-            headers_profile=headers_profile,
-            insecure=insecure,
-            baseline=baseline_file,
-        )
+        with progress:
+            report = audit(
+                path,
+                config_file=config_file,
+                only=only,
+                skip=skip,
+                fail_on=fail_on,
+                environment=environment,
+                timeout=timeout,
+                jobs=jobs,
+                history=history,
+                vuln_db=vuln_db,
+                environment_deps=environment_deps,
+                probe_uploads=probe_uploads,
+                urls=urls,
+                headers_profile=headers_profile,
+                insecure=insecure,
+                baseline=baseline_file,
+            )
     except (ConfigError, CatalogueError) as exc:
         fail_usage(str(exc))
         return

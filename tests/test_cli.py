@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 
 import pytest
@@ -212,3 +213,21 @@ def test_environment_development_downgrades_debug(tmp_path):
     assert [f["severity"] for f in findings_of(prod.json(), "APP001", "fail")] == ["high"]
     assert [f["severity"] for f in findings_of(dev.json(), "APP001", "fail")] == ["info"]
     assert prod.code == 1 and dev.code == 0
+
+
+def test_progress_only_on_a_terminal(tmp_path):
+    """Piped stderr stays silent; under a pseudo-terminal the spinner shows on stderr."""
+    import pty
+
+    run = run_cli("audit", str(SAMPLES / "hardened-fastapi"), "-q")
+    assert run.stderr == ""
+    out = tmp_path / "out.txt"
+    code = pty.spawn(
+        [
+            "/bin/sh",
+            "-c",
+            f"{__import__('sys').executable} -m hardcheck audit {SAMPLES / 'hardened-fastapi'} -q --format json:{tmp_path / 'r.json'} > {out}",
+        ]
+    )
+    assert os.waitstatus_to_exitcode(code) == 0
+    assert "result: PASS" in out.read_text()
