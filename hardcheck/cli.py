@@ -113,7 +113,7 @@ def _parse_formats(formats: tuple[str, ...], output: str | None) -> list[tuple[s
     "formats",
     multiple=True,
     metavar="FORMAT[:FILE]",
-    help="console (default), json, sarif, junit, markdown, openmetrics; repeatable. FORMAT:FILE writes to FILE.",
+    help="console (default), json, sarif, junit, markdown, openmetrics, html; repeatable. FORMAT:FILE writes to FILE.",
 )
 @click.option("--output", "-o", metavar="FILE", help="File for the one non-console --format.")
 @click.option(
@@ -170,6 +170,12 @@ def _parse_formats(formats: tuple[str, ...], output: str | None) -> list[tuple[s
     help="Opt-in: POST a body just over the expected limit to URL (bounded; repeatable).",
 )
 @click.option(
+    "--trend",
+    multiple=True,
+    metavar="REPORT",
+    help="Earlier JSON reports for the HTML report's score trend.",
+)
+@click.option(
     "--baseline",
     "baseline_file",
     metavar="FILE",
@@ -195,6 +201,7 @@ def audit_command(
     urls: tuple[str, ...],
     headers_profile: str | None,
     insecure: bool,
+    trend: tuple[str, ...],
     baseline_file: str | None,
     quiet: bool,
     no_color: bool,
@@ -231,9 +238,17 @@ def audit_command(
     except (ConfigError, CatalogueError) as exc:
         fail_usage(str(exc))
         return
-    from .report import junit, markdown, openmetrics, sarif
+    from .fleet import load_report
+    from .report import html, junit, markdown, openmetrics, sarif
 
+    history = []
+    for earlier in trend:
+        try:
+            history.append(load_report(earlier))
+        except ConfigError as exc:
+            fail_usage(str(exc))
     renderers = {
+        "html": lambda r: html.render(r, history),
         "json": json_report.render,
         "sarif": sarif.render,
         "junit": junit.render,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 SCHEMA_PATH = Path(__file__).with_name("schema.json")
-FORMATS = ("console", "json", "sarif", "junit", "markdown", "openmetrics")
+FORMATS = ("console", "json", "sarif", "junit", "markdown", "openmetrics", "html")
 
 
 def schema_text() -> str:
