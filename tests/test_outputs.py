@@ -16,7 +16,7 @@ from prometheus_client.openmetrics.parser import text_string_to_metric_families
 from tests.conftest import REPO, SHARED, copy_sample, run_cli
 
 SARIF_SCHEMA = SHARED / "schemas" / "sarif-schema-2.1.0.json"
-FORMATS = ("json", "sarif", "junit", "markdown", "openmetrics")
+FORMATS = ("json", "sarif", "junit", "markdown", "openmetrics", "html")
 
 
 @pytest.fixture(scope="module")
@@ -29,8 +29,9 @@ def outputs(tmp_path_factory):
     args = []
     for fmt in FORMATS:
         args += ["--format", f"{fmt}:{tmp / ('r.' + fmt)}"]
-    run = run_cli("audit", str(root), *args, "-q")
+    run = run_cli("audit", str(root), *args, "--format", "console", "-q")
     assert run.code == 1, run.stderr
+    assert "result: FAIL" in run.stdout  # the console checklist in the same run
     return {fmt: (tmp / f"r.{fmt}").read_text() for fmt in FORMATS}
 
 
@@ -115,3 +116,28 @@ def test_report_schema_changes_bump_its_version():
     assert digest == recorded, (
         "report schema changed without a schema_version bump (record the new hash with the new version)"
     )
+
+
+def test_html_is_one_self_contained_page(outputs):
+    from html.parser import HTMLParser
+
+    class Collect(HTMLParser):
+        def __init__(self):
+            super().__init__()
+            self.tags, self.data = [], ""
+
+        def handle_starttag(self, tag, attrs):
+            self.tags.append((tag, dict(attrs)))
+
+        def handle_data(self, data):
+            self.data += data
+
+    page = Collect()
+    page.feed(outputs["html"])
+    assert not [
+        a
+        for t, a in page.tags
+        if t in ("script", "link", "img") and (a.get("src") or a.get("href"))
+    ]
+    embedded = json.loads(outputs["html"].split('id="report-data">', 1)[1].split("</script>", 1)[0])
+    assert len(embedded["findings"]) == json.loads(outputs["json"])["summary"]["total"]
