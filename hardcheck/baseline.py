@@ -9,7 +9,7 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .config import ConfigError
+from .config import ConfigError, read_json_file
 from .model import Status
 
 KIND = "hardcheck-baseline"
@@ -50,12 +50,7 @@ def create(report) -> str:
 
 
 def load(path: str | Path) -> Baseline:
-    try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ConfigError(f"baseline not found: {path}") from None
-    except (OSError, UnicodeDecodeError, ValueError) as exc:
-        raise ConfigError(f"baseline {path} cannot be read: {exc}") from None
+    data = read_json_file(path, "baseline")
     if (
         not isinstance(data, dict)
         or data.get("kind") != KIND

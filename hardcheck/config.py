@@ -333,3 +333,15 @@ def build_config(
         },
         urls=tuple(overrides.get("urls") or ()),
     )
+
+
+def read_json_file(path: str | Path, what: str) -> Any:
+    """A JSON file the user named (a report, a baseline), or one clear ConfigError line."""
+    import json
+
+    try:
+        return json.loads(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"{what} not found: {path}") from None
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        raise ConfigError(f"{what} {path} cannot be read as JSON: {exc}") from None

@@ -4,22 +4,15 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
-from pathlib import Path
 
-from .config import ConfigError
+from .config import ConfigError, read_json_file
 from .model import Severity
 
 FLEET_SCHEMA_VERSION = "1.0.0"
 
 
 def load_report(path: str) -> dict:
-    try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ConfigError(f"report not found: {path}") from None
-    except (OSError, UnicodeDecodeError, ValueError) as exc:
-        raise ConfigError(f"{path} cannot be read as JSON: {exc}") from None
+    data = read_json_file(path, "report")
     version = str(data.get("schema_version", "")) if isinstance(data, dict) else ""
     if not version.startswith("1.") or not isinstance(data.get("findings"), list):
         raise ConfigError(
