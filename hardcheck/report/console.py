@@ -66,6 +66,7 @@ class ConsoleRenderer:
         self.symbols = _symbols(stream)
         self.quiet = quiet
         self.report: Report | None = None
+        self.explained: set[str] = set()  # rules whose expected/rollback were printed
 
     def item(self, f: Finding) -> None:
         line = Text("  ")
@@ -92,6 +93,10 @@ class ConsoleRenderer:
         self.console.print(line)
         self.detail("", f.message)
         if f.status is Status.FAIL:
+            if f.rule_id in self.explained:
+                self.detail("owner", f"{f.owner} · expected and rollback as above ({f.rule_id})")
+                return
+            self.explained.add(f.rule_id)
             self.detail("expected", _first_line(f.expected))
             self.detail("owner", f.owner)
             self.detail("rollback", _first_sentence(f.rollback))
