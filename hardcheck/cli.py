@@ -6,6 +6,7 @@ from __future__ import annotations
 import difflib
 import json
 import os
+import signal
 import sys
 from pathlib import Path
 
@@ -55,6 +56,14 @@ def main() -> None:
       hardcheck explain PRM002   one rule in full
       hardcheck init             write a starter hardcheck.toml
     """
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised in the main thread so the run stops like on Ctrl-C."""
+
+
+def _terminated(signum, frame) -> None:
+    raise Terminated()
 
 
 def _progress(path: str):
@@ -215,6 +224,7 @@ def audit_command(
 
     outputs = _parse_formats(formats, output)
     progress = _progress(path)
+    previous = signal.signal(signal.SIGTERM, _terminated)
     try:
         with progress:
             report = audit(
@@ -238,6 +248,17 @@ def audit_command(
     except (ConfigError, CatalogueError) as exc:
         fail_usage(str(exc))
         return
+    except KeyboardInterrupt as exc:
+        # Reports are rendered only after the audits finish, so nothing partial exists.
+        # Worker pools may still be busy: leave without waiting for them.
+        code = 143 if isinstance(exc, Terminated) else 130
+        sys.stderr.write(
+            f"hardcheck: interrupted ({'SIGTERM' if code == 143 else 'SIGINT'}); no report written\n"
+        )
+        sys.stderr.flush()
+        os._exit(code)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
     from .fleet import load_report
     from .report import html, junit, markdown, openmetrics, sarif
 
