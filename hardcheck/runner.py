@@ -71,6 +71,8 @@ def run_audits(
             last = traceback.extract_tb(exc.__traceback__)[-1:] if exc.__traceback__ else []
             where = f" at {last[0].filename.rsplit('/', 1)[-1]}:{last[0].lineno}" if last else ""
             text = str(exc)[:300]
+            if isinstance(exc, ImportError):
+                text = f"an engine it needs is not installed or broken ({exc.name or text}): {text}"
             results.put(
                 _Outcome(
                     audit.name, [], f"{type(exc).__name__}{where}: {text}", time.monotonic() - t0
