@@ -200,7 +200,8 @@ class HeadersAudit(Audit):
             ctx.finding(
                 "HDR017",
                 Status.PASS if letter.startswith("A") else Status.FAIL,
-                f"score {score}, grade {letter} (penalties: {penalties})",
+                f"score {score}, grade {letter} (penalties: {penalties})"
+                + (f"; page checks saw a partial body: {main.body_note}" if main.body_note else ""),
                 Location(url=url, setting=f"grade {letter}"),
                 severity=Severity.INFO,
                 evidence=f"score {score} grade {letter}",

@@ -76,24 +76,21 @@ def _decompress(encoding: str, raw: bytes, cap: int) -> tuple[bytes, str]:
     if encoding in ("", "identity"):
         return raw[:cap], ("truncated at the byte cap" if len(raw) > cap else "")
     if encoding in ("gzip", "x-gzip", "deflate"):
-        wbits = 47 if encoding != "deflate" else zlib.MAX_WBITS
-        try:
-            d = zlib.decompressobj(wbits)
-            out = d.decompress(raw, cap)
+        # 47: gzip or zlib header; deflate is zlib-wrapped by the RFC, but some servers send
+        # it raw (-15). Either way at most `cap` bytes come out: a bomb is cut, and said so.
+        for wbits in (47,) if encoding != "deflate" else (zlib.MAX_WBITS, -zlib.MAX_WBITS):
+            try:
+                d = zlib.decompressobj(wbits)
+                out = d.decompress(raw, cap)
+            except zlib.error:
+                continue
             if d.unconsumed_tail:
                 return (
                     out,
                     "decompressed body truncated at the byte cap (possible compression bomb)",
                 )
             return out, ""
-        except zlib.error:
-            if encoding == "deflate":  # raw deflate, as some servers send it
-                try:
-                    d = zlib.decompressobj(-zlib.MAX_WBITS)
-                    return d.decompress(raw, cap), ""
-                except zlib.error:
-                    pass
-            return b"", "body could not be decompressed"
+        return b"", "body could not be decompressed"
     return b"", f"body encoding {encoding!r} not decoded"
 
 
