@@ -59,11 +59,18 @@ def _connect(url: str, timeout: float, verify: bool) -> tuple[socket.socket, str
     return sock, host, path
 
 
-def _status(sock: socket.socket, timeout: float) -> int | None:
-    sock.settimeout(timeout)
+def _answer(sock: socket.socket, timeout: float, sent: int, when: str) -> Answer:
+    """Read the status line of the server's answer; a status line dripped slowly still has
+    to arrive within `timeout` in total. Silence, a close and a partial or non-HTTP answer
+    are told apart in the note, since none of them is a refusal."""
+    deadline = time.monotonic() + timeout
     data = b""
     try:
         while b"\r\n" not in data and len(data) < 8192:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                break
+            sock.settimeout(remaining)
             chunk = sock.recv(1024)
             if not chunk:
                 break
@@ -72,8 +79,10 @@ def _status(sock: socket.socket, timeout: float) -> int | None:
         pass
     line = data.split(b"\r\n", 1)[0].split()
     if len(line) >= 2 and line[0].startswith(b"HTTP/") and line[1].isdigit():
-        return int(line[1])
-    return None
+        return Answer(int(line[1]), sent, f"answered {when}")
+    if data:
+        return Answer(None, sent, f"sent no complete HTTP status line {when}")
+    return Answer(None, sent, f"closed the connection or went silent {when}")
 
 
 def _readable(sock: socket.socket, wait: float) -> bool:
@@ -104,7 +113,7 @@ def post(
         sock.settimeout(timeout)
         sock.sendall(head.encode("ascii"))
         if _readable(sock, HEADER_WAIT):
-            return Answer(_status(sock, timeout), 0, "answered before the body was sent")
+            return _answer(sock, timeout, 0, "before the body was sent")
         sent = 0
         block = b"\0" * CHUNK
         deadline = time.monotonic() + timeout * 6
@@ -112,16 +121,13 @@ def post(
             if time.monotonic() > deadline:
                 return Answer(None, sent, "gave up sending: too slow")
             if _readable(sock, 0):
-                return Answer(
-                    _status(sock, timeout), sent, "answered while the body was being sent"
-                )
+                return _answer(sock, timeout, sent, "while the body was being sent")
             piece = block[: min(CHUNK, size - sent)]
             try:
                 sock.sendall(piece)
             except OSError:
-                status = _status(sock, 2)
-                return Answer(status, sent, "closed the connection while the body was being sent")
+                return _answer(sock, 2, sent, "while the body was being sent")
             sent += len(piece)
-        return Answer(_status(sock, timeout), sent, "read the whole body")
+        return _answer(sock, timeout, sent, "after the whole body")
     finally:
         sock.close()

@@ -349,11 +349,22 @@ class UploadsAudit(Audit):
                 f"a {size} body was refused with {over.status} ({over.note}, {over.sent} bytes sent)",
                 loc,
             )
-        if over.status is None and over.sent < limit + 1:
+        if over.status is None and 0 < over.sent < limit + 1 and over.note.startswith("closed"):
             return ctx.passed(
                 "UPL007",
                 f"a {size} body was refused: the server {over.note} after {over.sent} bytes",
                 loc,
+            )
+        if over.status is None:
+            # A reset before any body byte, silence or a non-HTTP answer is what a broken
+            # endpoint does too: it cannot count as a refusal.
+            return ctx.finding(
+                "UPL007",
+                Status.ERROR,
+                f"inconclusive: no HTTP answer after {over.sent} bytes ({over.note}); "
+                "a broken endpoint cannot be told from one that enforces a limit",
+                loc,
+                key=url,
             )
         if over.status is not None and over.status < 400:
             return ctx.fail(
