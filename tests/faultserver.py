@@ -5,6 +5,8 @@
 /bigheaders  answers with 1 MiB of headers
 /loop        redirects to itself forever
 /gzipbomb    a 50 KiB gzip body that inflates to 50 MiB
+/deflatebomb a raw-deflate body that inflates to 200 MiB (built on first use)
+/garbage     answers with bytes that are not HTTP at all
 /drip        sends its response one byte every 0.3 s
 anything else: a plain 200 with no security headers
 """
@@ -12,13 +14,22 @@ anything else: a plain 200 with no security headers
 from __future__ import annotations
 
 import contextlib
+import functools
 import gzip
 import socket
 import struct
 import threading
 import time
+import zlib
 
 _BOMB = gzip.compress(b"\0" * (50 * 1024 * 1024), compresslevel=9)
+
+
+@functools.lru_cache(maxsize=1)
+def _deflate_bomb() -> bytes:
+    packer = zlib.compressobj(9, zlib.DEFLATED, -15)
+    chunk = b"\0" * (1024 * 1024)
+    return b"".join(packer.compress(chunk) for _ in range(200)) + packer.flush()
 
 
 class FaultServer:
@@ -85,6 +96,15 @@ class FaultServer:
                 % len(_BOMB)
             )
             conn.sendall(head + _BOMB)
+        elif path.startswith("/deflatebomb"):
+            body = _deflate_bomb()
+            head = (
+                b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Encoding: deflate\r\nContent-Length: %d\r\n\r\n"
+                % len(body)
+            )
+            conn.sendall(head + body)
+        elif path.startswith("/garbage"):
+            conn.sendall(bytes(range(256)) * 64)
         elif path.startswith("/drip"):
             for byte in b"HTTP/1.1 200 OK\r\nX-Slow: " + b"a" * 1000:
                 if self.stop.is_set():

@@ -1,6 +1,6 @@
 """Injected faults: a full disk while writing the report, SIGINT/SIGTERM mid-run, and a
-missing engine. (Crashing and hanging audits: tests/test_runner.py; network faults, all in
-one place: tests/test_headers.py::test_faults_are_bounded_errors_and_other_urls_complete.)"""
+missing engine. (Crashing and hanging audits: tests/test_runner.py; network faults:
+test_network_faults.py.)"""
 
 from __future__ import annotations
 
