@@ -118,6 +118,22 @@ def test_latin1_file_is_scanned_not_skipped(tmp_path):
     assert report.audits[0].stats["decoded_latin1"] == 1
 
 
+def test_yaml_alias_bomb_is_scanned_as_lines_and_small_aliases_are_not(tmp_path):
+    # 9 levels of 9 references: detect-secrets' YAML transformer walked it for ~50 s
+    bomb = "a: &a [x, x, x, x, x, x, x, x, x]\n" + "".join(
+        f"{chr(98 + i)}: &{chr(98 + i)} [{', '.join(['*' + chr(97 + i)] * 9)}]\n" for i in range(8)
+    )
+    secret = f'aws: "{PLANTED["aws_id"]}"\n'
+    small = "base: &base {timeout: 3}\nprod: *base\n"
+    root = make_tree(tmp_path / "t", {"bomb.yaml": bomb + secret, "ok.yml": small + secret})
+    report = hardcheck.audit(root, only=["secrets"], timeout=30)
+    assert sorted((f.location.path, f.location.line) for f in _fails(report, "SEC001")) == [
+        ("bomb.yaml", 10),
+        ("ok.yml", 3),
+    ]
+    assert report.audits[0].stats["yaml_read_as_lines"] == 1  # the bomb only
+
+
 def test_pragma_allowlist_is_honoured(tmp_path):
     root = make_tree(
         tmp_path / "t",

@@ -353,6 +353,46 @@ def _detect_secrets_lines(abs_path: str, lines: list[tuple[int, str]], out: _Col
     return found
 
 
+YAML_EXPANSION_LIMIT = 100_000
+
+
+def yaml_expands_too_far(text: str) -> bool:
+    """True for YAML whose aliases, expanded, exceed YAML_EXPANSION_LIMIT nodes (a
+    "billion laughs" file). detect-secrets' YAML transformer walks every alias as if
+    expanded, so 9 levels of 9 references took it 50 s; such a file is scanned line by
+    line instead. The size is counted on the composed graph, each shared node once."""
+    if "*" not in text:
+        return False
+    import yaml
+
+    try:
+        documents = list(yaml.compose_all(text, Loader=yaml.SafeLoader))
+    except yaml.YAMLError:
+        return False  # the transformer cannot parse it either and falls back to lines
+    except RecursionError:
+        return True
+    sizes: dict[int, int] = {}
+
+    def size(node: Any) -> int:
+        known = sizes.get(id(node))
+        if known is not None:
+            return known
+        sizes[id(node)] = 1  # a recursive alias counts once, not forever
+        if isinstance(node, yaml.SequenceNode):
+            total = 1 + sum(size(child) for child in node.value)
+        elif isinstance(node, yaml.MappingNode):
+            total = 1 + sum(size(k) + size(v) for k, v in node.value)
+        else:
+            total = 1
+        sizes[id(node)] = min(total, YAML_EXPANSION_LIMIT + 1)
+        return sizes[id(node)]
+
+    try:
+        return sum(size(doc) for doc in documents) > YAML_EXPANSION_LIMIT
+    except RecursionError:
+        return True
+
+
 def _scan_with_detect_secrets(abs_path: str, text: str, raw_only: bool, out: _Collector) -> None:
     """detect-secrets' scan_file, on text hardcheck has already read: filename filters,
     then the transformed lines, then (if nothing was found) the eager transformers."""
@@ -562,7 +602,10 @@ def scan_one(root: str, rel: str, result: ChunkResult) -> None:
     result.count("bytes_scanned", len(data))
     out = _Collector(rel, result)
     dotenv = is_dotenv(rel)
-    _scan_with_detect_secrets(abs_path, text, raw_only=dotenv, out=out)
+    alias_bomb = rel.endswith((".yaml", ".yml")) and yaml_expands_too_far(text)
+    if alias_bomb:
+        result.count("yaml_read_as_lines")
+    _scan_with_detect_secrets(abs_path, text, raw_only=dotenv or alias_bomb, out=out)
     lines = text.splitlines()
     if dotenv:
         parse_dotenv(lines, out)

@@ -20,7 +20,7 @@ ANCHOR = {
 }  # a finding that must survive
 
 
-def _survives(root, *, only=None, budget=120.0):
+def _survives(root, *, only=None, budget=60.0):
     t0 = time.monotonic()
     report = hardcheck.audit(root, only=only or [], timeout=budget)
     assert time.monotonic() - t0 < budget
