@@ -49,6 +49,11 @@ class FaultServer:
 
     def __exit__(self, *exc) -> None:
         self.stop.set()
+        # shutdown wakes the thread blocked in accept(); a bare close() would leave it
+        # blocked on a listening socket that outlives this server
+        with contextlib.suppress(OSError):
+            self.sock.shutdown(socket.SHUT_RDWR)
+        self.thread.join(timeout=5)
         self.sock.close()
 
     def _serve(self) -> None:
