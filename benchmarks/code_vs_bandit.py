@@ -9,7 +9,6 @@ test id must be equal. Output lines are stable, key=value.
 
 from __future__ import annotations
 
-import argparse
 import collections
 import json
 import statistics
@@ -18,21 +17,15 @@ import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from corpus import django_tree, machine, timed, warm
-
-BIN = Path(sys.executable).parent
+from corpus import BIN, machine, prepared_tree, timed
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--repeat", type=int, default=1)
-    args = parser.parse_args()
-    tree = django_tree()
-    warm(tree)
+    tree, repeat = prepared_tree()
     tmp = Path(tempfile.mkdtemp())
     b_out, h_out = tmp / "bandit.json", tmp / "hardcheck.json"
     b_times, h_times = [], []
-    for _ in range(args.repeat):
+    for _ in range(repeat):
         b_times.append(
             timed([str(BIN / "bandit"), "-r", ".", "-f", "json", "-o", str(b_out), "-q"], tree)[0]
         )

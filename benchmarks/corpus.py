@@ -59,6 +59,21 @@ def warm(tree: Path) -> None:
                 pass
 
 
+BIN = Path(sys.executable).parent  # the tools compared are installed beside this Python
+
+
+def prepared_tree() -> tuple[Path, int]:
+    """Parse --repeat, fetch the corpus and warm the page cache: (tree, repeat)."""
+    import argparse
+
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--repeat", type=int, default=1)
+    args = parser.parse_args()
+    tree = django_tree()
+    warm(tree)
+    return tree, args.repeat
+
+
 def machine() -> str:
     import platform
 

@@ -24,9 +24,7 @@ from pathlib import Path
 from typing import ClassVar
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from corpus import cache_dir, machine
-
-BIN = Path(sys.executable).parent
+from corpus import BIN, cache_dir, machine
 
 
 class Page(BaseHTTPRequestHandler):

@@ -12,7 +12,6 @@ line (hardcheck keeps one finding per secret per file). Output lines are stable,
 
 from __future__ import annotations
 
-import argparse
 import json
 import statistics
 import sys
@@ -21,20 +20,14 @@ from collections import defaultdict
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from corpus import django_tree, machine, timed, warm
-
-BIN = Path(sys.executable).parent
+from corpus import BIN, machine, prepared_tree, timed
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--repeat", type=int, default=1)
-    args = parser.parse_args()
-    tree = django_tree()
-    warm(tree)
+    tree, repeat = prepared_tree()
     out = Path(tempfile.mkdtemp()) / "report.json"
     ds_times, hc_times = [], []
-    for _ in range(args.repeat):
+    for _ in range(repeat):
         t, ds = timed([str(BIN / "detect-secrets"), "scan", "--all-files", "."], tree)
         ds_times.append(t)
         t, _ = timed(
