@@ -52,6 +52,18 @@ def _fails(report, rule=None):
     ]
 
 
+def _detect_secrets_scan(root) -> dict:
+    """detect-secrets' own verdict on a tree, for comparison: its results by file."""
+    proc = subprocess.run(
+        [sys.executable, "-m", "detect_secrets", "scan", "--all-files", "."],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return json.loads(proc.stdout)["results"]
+
+
 def test_hardcheck_detectors_find_what_detect_secrets_misses(tmp_path):
     root = make_tree(tmp_path / "t", {"app/keys.py": SOURCE})
     report = hardcheck.audit(root, only=["secrets"])
@@ -100,14 +112,7 @@ def test_dotenv_with_percent_is_still_scanned(tmp_path):
     assert lines == [2, 3]
     # detect-secrets alone reports nothing for this file (the '%' breaks its config transformer);
     # without the '%' line it reports both keyword secrets
-    proc = subprocess.run(
-        [sys.executable, "-m", "detect_secrets", "scan", "--all-files", "."],
-        cwd=root,
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    assert json.loads(proc.stdout)["results"] == {}
+    assert _detect_secrets_scan(root) == {}
 
 
 def test_latin1_file_is_scanned_not_skipped(tmp_path):
@@ -280,14 +285,7 @@ def test_recall_parity_with_detect_secrets(tmp_path):
             "web/app.js": f'const jwt = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.{PLANTED["django_key"][:10]}abc";\n',
         },
     )
-    proc = subprocess.run(
-        [sys.executable, "-m", "detect_secrets", "scan", "--all-files", "."],
-        cwd=root,
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    theirs = json.loads(proc.stdout)["results"]
+    theirs = _detect_secrets_scan(root)
     assert sum(len(v) for v in theirs.values()) >= 8
     ours: dict[str, list[int]] = {}
     for f in _fails(hardcheck.audit(root, only=["secrets"])):
