@@ -143,6 +143,32 @@ def test_unpinned_in_application_vs_library(tmp_path):
     assert [f.status.value for f in report.findings if f.rule_id == "DEP003"] == ["skip"]
 
 
+def test_prose_named_like_requirements_is_not_a_requirements_file(tmp_path):
+    """Django ships docs/ref/models/constraints.txt (reStructuredText): it must not turn
+    into hundreds of per-line errors; a real requirements file with bad lines is one error."""
+    prose = (
+        "=====================\nConstraints reference\n=====================\n\nThe classes here.\n"
+    )
+    root = make_tree(
+        tmp_path / "svc",
+        {
+            "docs/ref/constraints.txt": prose,
+            "requirements.txt": "jinja2==2.10\nthis is not one\n<<<\n",
+        },
+    )
+    report = hardcheck.audit(root, only=["dependencies"], vuln_db=VULNDB)
+    errors = [f for f in report.findings if f.status.value == "error"]
+    assert [(f.location.path, f.message) for f in errors] == [
+        (
+            "requirements.txt",
+            "could not audit requirements.txt: 2 line(s) are not requirements: line 2, 3",
+        )
+    ]
+    (result,) = report.audits
+    assert dict(result.stats)["not_requirements_files"] == 1
+    assert any(f.rule_id == "DEP001" and "jinja2" in f.key for f in report.findings)
+
+
 def test_nothing_auditable_is_an_error(tmp_path):
     root = make_tree(
         tmp_path / "svc",

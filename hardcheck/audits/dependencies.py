@@ -56,6 +56,7 @@ class DependenciesAudit(Audit):
             findings.append(ctx.unreadable(rel, why))
         self.declared = declared
         ctx.stats["declaration_files"] = len(declared.files)
+        ctx.stats["not_requirements_files"] = len(declared.not_requirements)
         ctx.stats["declared"] = len(declared.deps)
         if not declared.deps:
             return self.summarise(ctx, findings)

@@ -43,6 +43,7 @@ class Declared:
     deps: list[Dependency] = field(default_factory=list)
     problems: list[tuple[str, str]] = field(default_factory=list)  # (display path, why)
     files: list[str] = field(default_factory=list)
+    not_requirements: list[str] = field(default_factory=list)  # named like one, holds none
 
 
 def exact_version(req: Requirement) -> str | None:
@@ -69,7 +70,12 @@ def _logical_lines(text: str):
             yield start, joined
 
 
-def parse_requirements(root: Path, rel: str, out: Declared, seen: set[str] | None = None) -> None:
+def parse_requirements(
+    root: Path, rel: str, out: Declared, seen: set[str] | None = None, *, included: bool = False
+) -> None:
+    """Parse one requirements file (and what it includes). A file found only by its name
+    (docs/ref/constraints.txt is reStructuredText) in which no line is a requirement is not
+    a requirements file: it is noted, not reported line by line."""
     seen = seen if seen is not None else set()
     if rel in seen:
         return  # include cycles end here
@@ -81,6 +87,8 @@ def parse_requirements(root: Path, rel: str, out: Declared, seen: set[str] | Non
         out.problems.append((rel, f"cannot read requirements file: {exc}"))
         return
     out.files.append(rel)
+    before = len(out.deps)
+    bad: list[int] = []
     for number, line in _logical_lines(text):
         option = re.match(r"^(-r|--requirement|-c|--constraint)\s*=?\s*(\S+)", line)
         if option:
@@ -94,7 +102,8 @@ def parse_requirements(root: Path, rel: str, out: Declared, seen: set[str] | Non
                     (rel, f"line {number}: included file {option.group(2)!r} not found")
                 )
             else:
-                parse_requirements(root, target, out, seen)
+                parse_requirements(root, target, out, seen, included=True)
+                before = -1  # it includes another file: it is a requirements file
             continue
         if line.startswith(("-e", "--editable")):
             out.deps.append(
@@ -112,9 +121,17 @@ def parse_requirements(root: Path, rel: str, out: Declared, seen: set[str] | Non
                     Dependency(spec[:80], None, rel, number, spec[:120], "URL or path requirement")
                 )
             else:
-                out.problems.append((rel, f"line {number}: not a requirement: {spec[:80]!r}"))
+                bad.append(number)
             continue
         out.deps.append(_from_requirement(req, rel, number))
+    if not bad:
+        return
+    if not included and before == len(out.deps):
+        out.files.remove(rel)
+        out.not_requirements.append(rel)
+        return
+    shown = ", ".join(map(str, bad[:5])) + (f" and {len(bad) - 5} more" if len(bad) > 5 else "")
+    out.problems.append((rel, f"{len(bad)} line(s) are not requirements: line {shown}"))
 
 
 def _from_requirement(req: Requirement, source: str, line: int | None) -> Dependency:
