@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+import string
 import subprocess
 import sys
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import hardcheck
 from hardcheck.audits._secretscan import VERIFICATION_FILTER, ScanOptions, settings_config
@@ -425,3 +428,49 @@ def test_huge_single_line_file_is_scanned_to_the_end(tmp_path):
         f.location.line for f in _fails(report, "SEC001") if "AWSKeyDetector" in f.evidence
     ] == [1]
     assert report.complete
+
+
+_GATE_FRAGMENTS = [
+    *PLANTED.values(),
+    "AKCp5budTFpbypBqQbGJPz3pGCi28pPivfWczqjfYb9drAmd9LbRZbj6UpKFxJXA8ksWGc9fM",
+    "AP6xxxxxxxxxx",
+    "-----BEGIN RSA PRIVATE KEY-----",
+    "https://admin:Zq8Rt2Lm9Vx4@db.example.com/",
+    "8.8.8.8",
+    "ibm_cloud_iam_key = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQR'",
+    "cloudant_password='" + "a" * 24 + "'",
+    "=",
+    '"',
+    " ",
+]
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    st.lists(
+        st.lists(
+            st.one_of(st.sampled_from(_GATE_FRAGMENTS), st.text(string.printable, max_size=12)),
+            max_size=4,
+        ).map("".join),
+        max_size=10,
+    )
+)
+def test_file_gate_never_hides_what_a_line_scan_finds(lines):
+    """The per-file plugin gate is an optimisation only: with it, detect-secrets' pipeline
+    yields exactly what asking every plugin about every line yields."""
+    from hardcheck.audits import _secretscan
+
+    options = ScanOptions()
+    _secretscan.init_worker(settings_config(options), b"k" * 32, frozenset(), options)
+    gated = _secretscan._pipeline()
+    ungated = _secretscan._Pipeline()
+    ungated.gates = [None] * len(ungated.plugins)
+    numbered = list(enumerate(lines, 1))
+
+    def found(pipeline):
+        return sorted(
+            (type(p).__name__, s.secret_value or "", s.line_number)
+            for p, s, _ in pipeline.process(numbered, "app/config.py")
+        )
+
+    assert found(gated) == found(ungated)

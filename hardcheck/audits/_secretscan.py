@@ -273,6 +273,7 @@ class _Pipeline:
             ]
 
         self.plugins = list(get_plugins())
+        self.gates = [_file_gate(plugin) for plugin in self.plugins]
         self.line_filters = bound("line")
         self.secret_filters = bound("secret")
         self.context_filters = bound("context")
@@ -291,12 +292,18 @@ class _Pipeline:
         from detect_secrets.util.code_snippet import get_code_snippet
 
         content = [text for _, text in lines]
+        whole = "\n".join(text.rstrip() for text in content)
+        plugins = [
+            plugin
+            for plugin, gate in zip(self.plugins, self.gates)
+            if gate is None or any(rx is None or rx.search(whole) for rx in gate)
+        ]
         for number, raw in lines:
             line = raw.rstrip()
             snippet = get_code_snippet(lines=content, line_number=number)
             candidates = [
                 (plugin, secret)
-                for plugin in self.plugins
+                for plugin in plugins
                 for secret in plugin.analyze_line(
                     filename=filename, line=line, line_number=number, context=snippet
                 )
@@ -320,6 +327,37 @@ class _Pipeline:
                 if self._filtered(self.context_filters, {**args, "context": snippet}):
                     continue
                 yield plugin, secret, line
+
+
+# Constructs that see a line's start or end differently from a newline in the whole text.
+_LINE_LOCAL = ("(?<!", "(?!", "\\A", "\\Z")
+
+
+def _file_gate(plugin: Any) -> list[re.Pattern | None] | None:
+    """For a plugin that finds exactly its denylist's regex matches in a line: each regex,
+    made multi-line, to search a file's whole text once. When none matches anywhere, no
+    line of the file can match, so the plugin is not asked about each line (its per-line
+    calls were most of the scan). Any line match is also a whole-text match: `^`/`$` match
+    at newlines and a newline is a non-word character as a line's edge is. Regexes whose
+    negative lookarounds or \\A/\\Z could tell the two apart are `None`: always asked.
+    `None` for the whole plugin: it has its own logic (keywords, entropy, JWT), always asked.
+    """
+    from detect_secrets.plugins.base import BasePlugin, RegexBasedDetector
+
+    cls = type(plugin)
+    if not (
+        isinstance(plugin, RegexBasedDetector)
+        and cls.analyze_string is RegexBasedDetector.analyze_string
+        and cls.analyze_line is BasePlugin.analyze_line
+        and all(isinstance(rx.pattern, str) for rx in plugin.denylist)
+    ):
+        return None
+    return [
+        None
+        if any(c in rx.pattern for c in _LINE_LOCAL)
+        else re.compile(rx.pattern, rx.flags | re.MULTILINE)
+        for rx in plugin.denylist
+    ]
 
 
 def _pipeline() -> _Pipeline:
