@@ -39,6 +39,9 @@ def test_report_is_deterministic_and_fingerprints_are_stable(tmp_path):
     main = root / "app" / "main.py"
     main.write_text("\n\n\n" + main.read_text())
     third = hardcheck.audit(root).to_dict()
+    for report in (first, third):
+        errors = [(a["name"], a["message"]) for a in report["audits"] if a["status"] == "error"]
+        assert not errors
     fp = lambda r: {(f["rule_id"], f["location"]["path"], f["fingerprint"]) for f in r["findings"]}  # noqa: E731
     assert fp(first) == fp(third)
     assert {f["location"]["line"] for f in third["findings"] if f["rule_id"] == "APP003"} == {12}
