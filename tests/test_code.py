@@ -26,7 +26,19 @@ def _ids(report) -> collections.Counter:
 
 
 def test_same_issues_as_bandit_cli(tmp_path):
-    files = {**VULNERABLE, **{f"pkg/m{i}.py": VULNERABLE["app/shell.py"] for i in range(50)}}
+    shell = "import subprocess\nsubprocess.call(cmd, shell=True)"
+    nosec = {  # hardcheck tokenizes only files holding "nosec": the verdicts must not move
+        "n/plain.py": f"{shell}  # nosec\n",
+        "n/upper.py": f"{shell}  # NOSEC\n",  # bandit's marker is case-sensitive
+        "n/named.py": f"{shell}  #nosec B602\n",
+        "n/other.py": f"{shell}  # nosec B101\n",
+        "n/string.py": f"MARK = 'nosec'\n{shell}\n",
+    }
+    files = {
+        **VULNERABLE,
+        **nosec,
+        **{f"pkg/m{i}.py": VULNERABLE["app/shell.py"] for i in range(50)},
+    }
     root = make_tree(tmp_path / "t", files)
     proc = subprocess.run(
         [sys.executable, "-m", "bandit", "-r", ".", "-f", "json", "-q"],
