@@ -113,6 +113,43 @@ def test_django_and_flask_samples_read_their_settings():
     assert "MAX_CONTENT_LENGTH is 16 MiB" in above.message
 
 
+def test_modules_without_upload_signals_are_not_parsed_and_change_nothing(tmp_path, monkeypatch):
+    """Only modules that can say something about request size are parsed: the verdicts
+    equal parsing every module, and a broken module that says nothing is not an error."""
+    from hardcheck.audits._uploadlayers import LayerReader
+
+    files = {
+        **{
+            f"{sample}/{rel}": (SAMPLES / sample / rel).read_text()
+            for sample, rel in (
+                ("insecure-fastapi", "app/main.py"),
+                ("insecure-fastapi", "gunicorn.conf.py"),
+                ("insecure-fastapi", "deploy/nginx.conf"),
+            )
+        },
+        "web/views.py": "import flask\n\ndef index():\n    return 'hi'\n",
+        "lib/util.py": "def helper(x):\n    return x * 2\n",
+        "lib/broken.py": "def oops(:\n",
+        "svc/settings.py": "DEBUG = (\n",  # a settings module is always parsed
+    }
+    root = make_tree(tmp_path / "t", files)
+
+    def verdicts(report):
+        return sorted(
+            (f.rule_id, f.status.value, f.location.path, f.message) for f in report.findings
+        )
+
+    fast = hardcheck.audit(root, only=["uploads"])
+    monkeypatch.setattr(LayerReader, "worth_parsing", lambda self, rel, text: True)
+    every = hardcheck.audit(root, only=["uploads"])
+    broken = ("RUN002", "error", "lib/broken.py")
+    assert [v for v in verdicts(every) if v[:3] != broken] == verdicts(fast)
+    assert any(v[:3] == broken for v in verdicts(every))
+    errors = {f.location.path for f in fast.findings if f.status.value == "error"}
+    assert errors == {"svc/settings.py"}
+    assert any("flask" in v[3].lower() for v in verdicts(fast))  # found by its import alone
+
+
 def test_insecure_and_hardened_samples(tmp_path):
     insecure = hardcheck.audit(SAMPLES / "insecure-fastapi", only=["uploads"])
     assert {f.rule_id for f in _fails(insecure)} == {"UPL001", "UPL002", "UPL006"}

@@ -44,11 +44,14 @@ DEFAULT_DEVELOPMENT_PATHS = (
 ATTACKER_ORIGIN = "https://attacker.invalid"
 
 
-def _is_settings_module(rel: str, names: set[str]) -> bool:
+def settings_like_path(rel: str) -> bool:
+    """settings.py, config.py, conf*.py, anything under a settings/ package."""
     base = os.path.basename(rel)
-    if base.startswith(("settings", "config", "conf")) or "/settings/" in f"/{rel}":
-        return True
-    return len(names & DJANGO_MARKERS) >= 2
+    return base.startswith(("settings", "config", "conf")) or "/settings/" in f"/{rel}"
+
+
+def _is_settings_module(rel: str, names: set[str]) -> bool:
+    return settings_like_path(rel) or len(names & DJANGO_MARKERS) >= 2
 
 
 def _imports_framework(tree: ast.Module) -> bool:

@@ -22,6 +22,7 @@ from ..pyast import (
     literal,
     parse_source,
 )
+from ._appsettings import settings_like_path
 from .base import AuditContext
 
 NGINX_DEFAULT = 1024 * 1024  # client_max_body_size when never set
@@ -39,6 +40,15 @@ WERKZEUG_DEFAULTS = {"MAX_FORM_MEMORY_SIZE": 500_000, "MAX_FORM_PARTS": 1000}
 LIMIT_MIDDLEWARE = re.compile(
     r"(?i)(body|content|upload|request|payload).*(size|limit|length)|limit.*(body|upload|size)"
 )
+
+# What `python()` acts on, as text: a module holding none of these (and no framework
+# import not yet seen) cannot change the result, so it is not parsed. Most of a large
+# tree's modules are skipped this way; parsing them all was most of this audit's time.
+PYTHON_SIGNALS = re.compile(
+    r"FastAPI|Starlette|Flask|uvicorn|[Mm]iddleware|MIDDLEWARE|INSTALLED_APPS|ROOT_URLCONF"
+    r"|MAX_CONTENT_LENGTH|MAX_FORM_|max_files|max_fields|max_part_size|UploadFile"
+)
+FRAMEWORK_WORDS = re.compile(r"\b(flask|fastapi|starlette|django)\b")
 
 
 @dataclass
@@ -108,7 +118,7 @@ class LayerReader:
             if is_deployment_file(rel):
                 for cmd in commands_in(entry.display, text):
                     self.command(cmd)
-            if rel.endswith(".py"):
+            if rel.endswith(".py") and self.worth_parsing(rel, text):
                 self.python(entry, text)
         self.nginx(nginx.load_tree(self.ctx.root, nginx_candidates))
         return self.out
@@ -223,6 +233,20 @@ class LayerReader:
         )
 
     # --- Python: gunicorn config, uvicorn.run, Django, Flask, FastAPI ---------------------------
+    def worth_parsing(self, rel: str, text: str) -> bool:
+        """Settings modules always (one that does not parse must be reported)."""
+        if (
+            settings_like_path(rel)
+            or "gunicorn" in os.path.basename(rel).lower()
+            or PYTHON_SIGNALS.search(text)
+        ):
+            return True
+        seen = self.out.frameworks
+        return any(
+            ("fastapi" if word == "starlette" else word) not in seen
+            for word in set(FRAMEWORK_WORDS.findall(text))
+        )
+
     def python(self, entry: Entry, text: str) -> None:
         try:
             tree = parse_source(text.encode("utf-8"), entry.display)
