@@ -21,6 +21,7 @@ from ..deps.declared import Declared, Dependency, declared_dependencies, environ
 from ..deps.osv import DatabaseError, OfflineDB, Vulnerability
 from ..deps.pipaudit import PipAuditError, run_pip_audit
 from ..model import Finding, Location, Severity, Status
+from ..safetext import display_path
 from .base import Audit, AuditContext
 
 DEFAULT_SEVERITY = Severity.HIGH
@@ -56,7 +57,8 @@ class DependenciesAudit(Audit):
             findings.append(ctx.unreadable(rel, why))
         self.declared = declared
         ctx.stats["declaration_files"] = len(declared.files)
-        ctx.stats["not_requirements_files"] = len(declared.not_requirements)
+        for rel, why in declared.not_requirements:
+            findings.append(ctx.not_read(display_path(rel), why, "not-requirements"))
         ctx.stats["declared"] = len(declared.deps)
         if not declared.deps:
             return self.summarise(ctx, findings)

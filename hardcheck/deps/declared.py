@@ -21,6 +21,7 @@ from .. import _toml
 REQUIREMENTS_NAME = re.compile(
     r"^(requirements|constraints).*\.(txt|in)$|^requirements/.*\.(txt|in)$"
 )
+PROSE_LINES = 10
 LOCK_FILES = ("poetry.lock", "uv.lock", "pylock.toml")
 
 
@@ -43,7 +44,7 @@ class Declared:
     deps: list[Dependency] = field(default_factory=list)
     problems: list[tuple[str, str]] = field(default_factory=list)  # (display path, why)
     files: list[str] = field(default_factory=list)
-    not_requirements: list[str] = field(default_factory=list)  # named like one, holds none
+    not_requirements: list[tuple[str, str]] = field(default_factory=list)  # (path, why)
 
 
 def exact_version(req: Requirement) -> str | None:
@@ -74,8 +75,9 @@ def parse_requirements(
     root: Path, rel: str, out: Declared, seen: set[str] | None = None, *, included: bool = False
 ) -> None:
     """Parse one requirements file (and what it includes). A file found only by its name
-    (docs/ref/constraints.txt is reStructuredText) in which no line is a requirement is not
-    a requirements file: it is noted, not reported line by line."""
+    in which most lines, and at least PROSE_LINES, are not requirements is not one
+    (Django's docs/ref/models/constraints.txt is reStructuredText): it is reported once as
+    not read, not line by line."""
     seen = seen if seen is not None else set()
     if rel in seen:
         return  # include cycles end here
@@ -87,8 +89,9 @@ def parse_requirements(
         out.problems.append((rel, f"cannot read requirements file: {exc}"))
         return
     out.files.append(rel)
-    before = len(out.deps)
+    own: list[Dependency] = []  # this file's, appended to out.deps once it is judged
     bad: list[int] = []
+    includes = False
     for number, line in _logical_lines(text):
         option = re.match(r"^(-r|--requirement|-c|--constraint)\s*=?\s*(\S+)", line)
         if option:
@@ -103,10 +106,10 @@ def parse_requirements(
                 )
             else:
                 parse_requirements(root, target, out, seen, included=True)
-                before = -1  # it includes another file: it is a requirements file
+                includes = True
             continue
         if line.startswith(("-e", "--editable")):
-            out.deps.append(
+            own.append(
                 Dependency(line.split()[-1][:80], None, rel, number, line[:120], "editable install")
             )
             continue
@@ -117,18 +120,25 @@ def parse_requirements(
             req = Requirement(spec)
         except InvalidRequirement:
             if re.match(r"^(git\+|hg\+|svn\+|bzr\+|https?://|file:|\.|/)", spec):
-                out.deps.append(
+                own.append(
                     Dependency(spec[:80], None, rel, number, spec[:120], "URL or path requirement")
                 )
             else:
                 bad.append(number)
             continue
-        out.deps.append(_from_requirement(req, rel, number))
-    if not bad:
-        return
-    if not included and before == len(out.deps):
+        own.append(_from_requirement(req, rel, number))
+    if not included and not includes and len(bad) >= PROSE_LINES and len(bad) > len(own):
+        # prose (docs/ref/constraints.txt): its one-word lines ("Meta") parse as requirements
         out.files.remove(rel)
-        out.not_requirements.append(rel)
+        out.not_requirements.append(
+            (
+                rel,
+                f"named like a requirements file, but {len(bad)} of its lines are not requirements",
+            )
+        )
+        return
+    out.deps.extend(own)
+    if not bad:
         return
     shown = ", ".join(map(str, bad[:5])) + (f" and {len(bad) - 5} more" if len(bad) > 5 else "")
     out.problems.append((rel, f"{len(bad)} line(s) are not requirements: line {shown}"))
