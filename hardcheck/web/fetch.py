@@ -16,8 +16,10 @@ import asyncio
 import ssl
 import zlib
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-import httpx
+if TYPE_CHECKING:  # imported where used: audits that never fetch do not pay for httpx
+    import httpx
 
 BODY_CAP = 256 * 1024
 MAX_HOPS = 10
@@ -119,6 +121,8 @@ def _tls_info(resp: httpx.Response) -> dict | None:
 async def _fetch(
     client: httpx.AsyncClient, url: str, headers: dict[str, str], max_hops: int, cap: int
 ) -> Fetched:
+    import httpx
+
     out = Fetched(url=url)
     try:
         request = client.build_request("GET", url, headers=headers)
@@ -161,6 +165,8 @@ async def fetch(
     cap: int = BODY_CAP,
 ) -> Fetched:
     """Never raises: what went wrong is in `error`/`error_kind`."""
+    import httpx
+
     try:
         return await asyncio.wait_for(_fetch(client, url, headers or {}, max_hops, cap), deadline)
     except asyncio.TimeoutError:
