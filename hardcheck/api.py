@@ -16,6 +16,7 @@ from pathlib import Path
 
 from . import __version__, audits
 from .baseline import load as load_baseline
+from .cache import NO_CACHE_ENV, NO_CACHE_NOTE, ResultCache, open_cache
 from .catalogue import Catalogue, load_catalogue
 from .config import Config, ConfigError, build_config
 from .inventory import build_inventory
@@ -111,8 +112,13 @@ def audit(
     insecure: bool = False,
     baseline: os.PathLike | str | None = None,
     today: dt.date | None = None,
+    cache: bool | None = None,
+    cache_dir: os.PathLike | str | None = None,
 ) -> Report:
-    """Audit a service tree and return the report. Raises ConfigError for user mistakes."""
+    """Audit a service tree and return the report. Raises ConfigError for user mistakes.
+
+    `cache` None follows HARDCHECK_NO_CACHE (set: off); `cache_dir` None is the user cache
+    directory (or HARDCHECK_CACHE_DIR)."""
     root = Path(target)
     if not root.exists():
         raise ConfigError(f"target not found: {safe(str(root))}")
@@ -146,6 +152,13 @@ def audit(
     known = load_baseline(baseline) if baseline else None
 
     started_wall, t0 = _now(), time.monotonic()
+    if cache is None:
+        cache = not os.environ.get(NO_CACHE_ENV)
+    results_cache = (
+        open_cache(Path(cache_dir) if cache_dir else None, root)
+        if cache
+        else ResultCache(None, note=NO_CACHE_NOTE)
+    )
     inventory = build_inventory(root, config.include, config.exclude)
     instances = [audits.load(name)() for name in chosen]
 
@@ -157,6 +170,7 @@ def audit(
             config=config,
             catalogue=catalogue,
             options=config.options_for(a.name),
+            cache=results_cache,
         )
 
     results = run_audits(instances, context, config.timeout)
@@ -186,6 +200,7 @@ def audit(
         duration_seconds=time.monotonic() - t0,
         config={**config.describe(), "audits": chosen},
         inventory=inventory.describe(),
+        cache=results_cache.describe(),
         audits=summaries,
         findings=tuple(findings),
         suppressed=tuple(sup.suppressed + inline.suppressed),

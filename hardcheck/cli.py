@@ -190,6 +190,17 @@ def _parse_formats(formats: tuple[str, ...], output: str | None) -> list[tuple[s
     metavar="FILE",
     help="Only findings not in this baseline count toward the exit code.",
 )
+@click.option(
+    "--no-cache",
+    is_flag=True,
+    help="Scan every file again; neither read nor write the result cache "
+    "(HARDCHECK_NO_CACHE=1 does the same).",
+)
+@click.option(
+    "--cache-dir",
+    metavar="DIR",
+    help="Result cache directory [default: the user cache directory, or HARDCHECK_CACHE_DIR].",
+)
 @click.option("--quiet", "-q", is_flag=True, help="Show only failures, errors and the summary.")
 @click.option("--no-color", is_flag=True, help="No colour (NO_COLOR is honoured too).")
 def audit_command(
@@ -212,10 +223,13 @@ def audit_command(
     insecure: bool,
     trend: tuple[str, ...],
     baseline_file: str | None,
+    no_cache: bool,
+    cache_dir: str | None,
     quiet: bool,
     no_color: bool,
 ) -> None:
     from .api import audit
+    from .cache import NO_CACHE_NOTE
     from .catalogue import CatalogueError
     from .config import ConfigError
     from .report import console as console_renderer
@@ -244,6 +258,8 @@ def audit_command(
                 headers_profile=headers_profile,
                 insecure=insecure,
                 baseline=baseline_file,
+                cache=False if no_cache else None,
+                cache_dir=cache_dir,
             )
     except (ConfigError, CatalogueError) as exc:
         fail_usage(str(exc))
@@ -259,6 +275,8 @@ def audit_command(
         os._exit(code)
     finally:
         signal.signal(signal.SIGTERM, previous)
+    if report.cache and report.cache["note"] not in ("", NO_CACHE_NOTE):
+        click.echo(f"hardcheck: warning: {report.cache['note']}", err=True)
     from .fleet import load_report
     from .report import html, junit, markdown, openmetrics, sarif
 
@@ -291,6 +309,25 @@ def audit_command(
         color = False if (no_color or os.environ.get("NO_COLOR")) else None
         console_renderer.render(report, sys.stdout, color=color, quiet=quiet)
     sys.exit(report.exit_code)
+
+
+@main.group("cache")
+def cache_group() -> None:
+    """The result cache (per-file engine results, keyed by content)."""
+
+
+@cache_group.command("clear")
+@click.option("--cache-dir", metavar="DIR", help="The cache directory to clear.")
+def cache_clear(cache_dir: str | None) -> None:
+    """Remove every cached result."""
+    from .cache import clear
+
+    try:
+        where, count = clear(Path(cache_dir) if cache_dir else None)
+    except OSError as exc:
+        fail_usage(f"cannot clear the cache: {exc.strerror or exc}")
+        return
+    click.echo(f"cleared {where}: {count} cached result(s) removed")
 
 
 @main.group("baseline")

@@ -67,6 +67,7 @@ class Inventory:
     problems: list[tuple[str, str]] = field(default_factory=list)  # (display path, why)
     excluded: int = 0
     root_uid: int = 0
+    _digests: dict[str, str | None] = field(default_factory=dict, repr=False)
 
     def files(self, content_only: bool = True) -> Iterator[Entry]:
         for entry in self.entries:
@@ -75,6 +76,18 @@ class Inventory:
 
     def path_of(self, entry: Entry) -> Path:
         return self.root / entry.rel
+
+    def digest(self, entry: Entry, max_size: int) -> str | None:
+        """The content digest of a file, read once per run whichever audit asks first;
+        None when it is over `max_size` or cannot be read (such files are never cached)."""
+        if entry.rel not in self._digests:
+            from .cache import digest_bytes
+
+            try:
+                self._digests[entry.rel] = digest_bytes(read_bytes(self, entry, max_size))
+            except ReadSkipped:
+                self._digests[entry.rel] = None
+        return self._digests[entry.rel]
 
     def describe(self) -> dict:
         return {

@@ -116,6 +116,30 @@ class Finding:
             "fingerprint": self.fingerprint,
         }
 
+    def to_record(self) -> dict:
+        """Every field, for the result cache (`from_record` reads it back)."""
+        return {**self.to_dict(), "key": self.key}
+
+    @classmethod
+    def from_record(cls, data: dict) -> Finding:
+        return cls(
+            rule_id=str(data["rule_id"]),
+            audit=str(data["audit"]),
+            status=Status(data["status"]),
+            severity=Severity(data["severity"]),
+            title=str(data["title"]),
+            message=str(data["message"]),
+            location=Location(**data["location"]),
+            evidence=data["evidence"],
+            owner=str(data["owner"]),
+            expected=str(data["expected"]),
+            rollback=str(data["rollback"]),
+            references=tuple(data["references"]),
+            upstream_id=data["upstream_id"],
+            key=str(data["key"]),
+            fingerprint=str(data["fingerprint"]),
+        )
+
     def sort_key(self) -> tuple:
         loc = self.location
         return (

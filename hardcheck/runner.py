@@ -16,6 +16,7 @@ import traceback
 from dataclasses import dataclass
 from typing import Callable
 
+from . import memo
 from .audits.base import Audit, AuditContext
 from .model import AuditResult, Finding, Location, Severity, Status
 from .safetext import safe
@@ -65,7 +66,12 @@ def run_audits(
     def work(audit: Audit, ctx: AuditContext) -> None:
         t0 = time.monotonic()
         try:
-            findings = list(audit.run(ctx))
+            key = memo.memo_key(audit, ctx)
+            findings = memo.recall(ctx, key) if key else None
+            if findings is None:
+                findings = list(audit.run(ctx))
+                if key:
+                    memo.keep(ctx, key, findings)
             results.put(_Outcome(audit.name, findings, "", time.monotonic() - t0))
         except BaseException as exc:
             last = traceback.extract_tb(exc.__traceback__)[-1:] if exc.__traceback__ else []

@@ -7,6 +7,7 @@ read from neighbouring lines and can hold a secret).
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import os
@@ -14,6 +15,8 @@ import re
 import tokenize
 from dataclasses import dataclass, field
 from typing import Any
+
+from ..cache import digest_bytes
 
 _STATE: dict[str, Any] = {}
 
@@ -98,21 +101,38 @@ def init_worker(options: BanditOptions) -> None:
     _STATE["profile"] = profile_for(options)
 
 
-def scan_chunk(root: str, rels: list[str]) -> BanditResult:
+def _digest(path: str) -> str | None:
+    try:
+        with open(path, "rb") as fh:
+            return digest_bytes(fh.read())
+    except OSError:
+        return None
+
+
+def scan_chunk(root: str, rels: list[str]) -> list[tuple[str, str | None, BanditResult]]:
+    """One BanditManager over a chunk; each file's own result (and the digest of its bytes,
+    taken just before bandit reads them) for the result cache."""
     from bandit.core import manager as b_manager
 
     options: BanditOptions = _STATE["options"]
     mgr = b_manager.BanditManager(_STATE["config"], "file", profile=_STATE["profile"])
     by_abs = {os.path.join(root, rel): rel for rel in rels}
+    digests = {rel: _digest(path) for path, rel in by_abs.items()}
     mgr.files_list = sorted(by_abs)
     if options.baseline:
         mgr.populate_baseline(options.baseline)
     mgr.run_tests()
-    result = BanditResult()
-    found = mgr.get_issue_list()
-    issues = list(found)  # with a baseline, a dict {new issue: [candidates]}
-    result.baseline_known = len(mgr.results) - len(issues)
+    per_file = {rel: BanditResult() for rel in rels}
+
+    def of(fname: str) -> BanditResult:
+        return per_file.setdefault(by_abs.get(fname, fname), BanditResult())
+
+    issues = list(mgr.get_issue_list())  # with a baseline, a dict {new issue: [candidates]}
+    for issue in mgr.results:
+        of(issue.fname).baseline_known += 1
     for issue in issues:
+        result = of(issue.fname)
+        result.baseline_known -= 1
         result.issues.append(
             Issue(
                 rel=by_abs.get(issue.fname, issue.fname),
@@ -126,12 +146,28 @@ def scan_chunk(root: str, rels: list[str]) -> BanditResult:
             )
         )
     for fname, reason in mgr.get_skipped():
-        result.skipped.append((by_abs.get(fname, fname), reason))
-    totals = mgr.metrics.data.get("_totals", {})
-    result.loc = int(totals.get("loc", 0))
-    # bare `# nosec` counts as nosec, `# nosec B602` as skipped_tests: both are suppressions
-    result.nosec = int(totals.get("nosec", 0)) + int(totals.get("skipped_tests", 0))
-    return result
+        of(fname).skipped.append((by_abs.get(fname, fname), reason))
+    for path, rel in by_abs.items():
+        metrics = mgr.metrics.data.get(path, {})
+        result = per_file[rel]
+        result.loc = int(metrics.get("loc", 0))
+        # bare `# nosec` counts as nosec, `# nosec B602` as skipped_tests: both are suppressions
+        result.nosec = int(metrics.get("nosec", 0)) + int(metrics.get("skipped_tests", 0))
+    return [(rel, digests.get(rel), result) for rel, result in per_file.items()]
+
+
+def encode_result(result: BanditResult) -> dict[str, Any]:
+    return dataclasses.asdict(result)
+
+
+def decode_result(data: dict[str, Any]) -> BanditResult:
+    return BanditResult(
+        issues=[Issue(**i) for i in data["issues"]],
+        skipped=[(str(a), str(b)) for a, b in data["skipped"]],
+        loc=int(data["loc"]),
+        nosec=int(data["nosec"]),
+        baseline_known=int(data["baseline_known"]),
+    )
 
 
 def rebase_baseline(text: str, root: str) -> str:

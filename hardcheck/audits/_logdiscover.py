@@ -150,6 +150,18 @@ def _logrotate_paths(text: str) -> list[str]:
     return paths
 
 
+def reads(rel: str) -> bool:
+    """The files logging configuration is looked for in."""
+    suffix = os.path.splitext(os.path.basename(rel).lower())[1]
+    return (
+        suffix in STRUCTURED
+        or suffix in INI
+        or suffix == ".py"
+        or is_deployment_file(rel)
+        or "logrotate" in rel
+    )
+
+
 class Discoverer:
     def __init__(self, ctx: AuditContext):
         self.ctx = ctx
@@ -173,16 +185,8 @@ class Discoverer:
 
     def file(self, entry: Entry) -> None:
         rel = entry.rel
-        base = os.path.basename(rel).lower()
-        suffix = os.path.splitext(base)[1]
-        interesting = (
-            suffix in STRUCTURED
-            or suffix in INI
-            or suffix == ".py"
-            or is_deployment_file(rel)
-            or "logrotate" in rel
-        )
-        if not interesting or entry.size == 0:
+        suffix = os.path.splitext(os.path.basename(rel).lower())[1]
+        if not reads(rel) or entry.size == 0:
             return
         text = self.read(entry)
         if text is None:

@@ -16,6 +16,7 @@ enabled.
 from __future__ import annotations
 
 import ast
+import dataclasses
 import io
 import logging
 import os
@@ -25,6 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..cache import digest_bytes
 from ..redact import keyed_id
 
 PLUGIN_FILE = Path(__file__).with_name("_secret_plugins.py")
@@ -127,7 +129,13 @@ def settings_config(options: ScanOptions) -> dict:
 
     with default_settings() as settings:
         defaults = settings.json()
-    plugins = [p for p in defaults["plugins_used"] if p["name"] not in options.disable_plugins]
+    # once hardcheck's plugins are registered in a process, detect-secrets' defaults list them
+    # too (without their path): leave them to the line below so every call gives one list
+    plugins = [
+        p
+        for p in defaults["plugins_used"]
+        if p["name"] not in options.disable_plugins and p["name"] not in HARDCHECK_PLUGINS
+    ]
     plugins += [
         {"name": name, "path": PLUGIN_FILE.as_uri()}
         for name in HARDCHECK_PLUGINS
@@ -272,7 +280,10 @@ class _Pipeline:
                 (f, tuple(f.injectable_variables)) for f in get_filters_with_parameter(*required)
             ]
 
-        self.plugins = list(get_plugins())
+        # detect-secrets' order follows its settings' registration, which differs between
+        # the first configuration in a process and later ones: a hit's detectors (and the
+        # first of them, its upstream id) would too. Sorted, every run names them alike.
+        self.plugins = sorted(get_plugins(), key=lambda p: type(p).__name__)
         self.gates = [_file_gate(plugin) for plugin in self.plugins]
         self.line_filters = bound("line")
         self.secret_filters = bound("secret")
@@ -614,23 +625,24 @@ def is_dotenv(rel: str) -> bool:
     return base == ".env" or base.startswith(".env.") or base.endswith(".env")
 
 
-def scan_one(root: str, rel: str, result: ChunkResult) -> None:
+def scan_one(root: str, rel: str, result: ChunkResult) -> str | None:
+    """Scan one file into `result`; the digest of the bytes scanned (None if not read)."""
     opts: ScanOptions = _STATE["options"]
     abs_path = os.path.join(root, rel)
     try:
         data = _read(abs_path, opts.max_file_size)
     except OSError as exc:
         result.errors.append((rel, f"cannot read: {exc.strerror or exc}"))
-        return
+        return None
     if len(data) > opts.max_file_size:
         result.skipped.append(
             (rel, "too-large", f"larger than max-file-size ({opts.max_file_size} bytes)")
         )
         result.count("skipped_too_large")
-        return
+        return None
     if b"\0" in data[:8192]:
         result.count("skipped_binary")
-        return
+        return digest_bytes(data)
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError:
@@ -654,13 +666,47 @@ def scan_one(root: str, rel: str, result: ChunkResult) -> None:
         if problem:
             result.skipped.append((rel, "unparsable", problem))
     out.done()
+    return digest_bytes(data)
 
 
-def scan_chunk(root: str, rels: list[str]) -> ChunkResult:
-    result = ChunkResult()
+def scan_chunk(root: str, rels: list[str]) -> list[tuple[str, str | None, ChunkResult]]:
+    """Each file's own result (and the digest of what was read), for the result cache."""
+    out = []
     for rel in rels:
-        scan_one(root, rel, result)
-    return result
+        result = ChunkResult()
+        out.append((rel, scan_one(root, rel, result), result))
+    return out
+
+
+def encode_result(result: ChunkResult) -> dict[str, Any]:
+    """A file's result as cache JSON, without detect-secrets' SHA-1 of each value (a
+    guessable hash; it only matched the baseline, which the cache key already covers)."""
+    return {
+        "hits": [{**dataclasses.asdict(h), "ds_hash": ""} for h in result.hits],
+        "skipped": result.skipped,
+        "errors": result.errors,
+        "counts": result.counts,
+    }
+
+
+def decode_result(data: dict[str, Any]) -> ChunkResult:
+    return ChunkResult(
+        hits=[Hit(**h) for h in data["hits"]],
+        skipped=[(str(a), str(b), str(c)) for a, b, c in data["skipped"]],
+        errors=[(str(a), str(b)) for a, b in data["errors"]],
+        counts={str(k): int(v) for k, v in data["counts"].items()},
+    )
+
+
+def merge(results: list[ChunkResult]) -> ChunkResult:
+    merged = ChunkResult()
+    for part in results:
+        merged.hits += part.hits
+        merged.skipped += part.skipped
+        merged.errors += part.errors
+        for k, v in part.counts.items():
+            merged.count(k, v)
+    return merged
 
 
 # --- git history (SEC004) ------------------------------------------------------------------

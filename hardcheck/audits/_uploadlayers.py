@@ -83,6 +83,15 @@ class Layers:
     skips: list[tuple[str, int | None, str]] = field(default_factory=list)
 
 
+def reads(rel: str) -> bool:
+    """The files the layers are read from (nginx/Apache .conf, Python, Caddy, deployment)."""
+    return (
+        rel.endswith((".conf", ".py"))
+        or os.path.basename(rel) == "Caddyfile"
+        or is_deployment_file(rel)
+    )
+
+
 class LayerReader:
     def __init__(self, ctx: AuditContext):
         self.ctx = ctx
@@ -101,10 +110,7 @@ class LayerReader:
         for entry in self.ctx.inventory.files():
             rel = entry.rel
             base = os.path.basename(rel)
-            wanted = (
-                rel.endswith((".conf", ".py")) or base == "Caddyfile" or is_deployment_file(rel)
-            )
-            if not wanted or entry.size == 0:
+            if not reads(rel) or entry.size == 0:
                 continue
             text = self.read(entry)
             if text is None:

@@ -5,11 +5,12 @@ from __future__ import annotations
 import threading
 from abc import ABC, abstractmethod
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
 
+from ..cache import ResultCache
 from ..catalogue import Catalogue
 from ..config import Config
 from ..inventory import Inventory
@@ -35,6 +36,7 @@ class AuditContext:
     stats: Counter = field(default_factory=Counter)
     cancelled: threading.Event = field(default_factory=threading.Event)
     note: str = ""  # one line for the audit's summary (e.g. the vulnerability database's date)
+    cache: ResultCache = field(default_factory=lambda: ResultCache(None))
 
     @property
     def environment(self) -> str:
@@ -127,6 +129,12 @@ class Audit(ABC):
             else:
                 extra.append(ctx.skipped(rule.id, self.skip_reason(ctx, rule.id)))
         return findings + extra
+
+    def memo_reads(self, ctx: AuditContext) -> Callable[[str], bool] | None:
+        """For a run whose findings depend only on the tree: which files (by relative
+        path) the audit may read. Its whole result is then cached under a key over the
+        tree's metadata and those files' contents (hardcheck.memo). None: not cached so."""
+        return None
 
     def applies(self, ctx: AuditContext, rule_id: str) -> bool:
         return True

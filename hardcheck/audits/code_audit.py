@@ -11,15 +11,27 @@ Severity is bandit's severity weighed by its confidence:
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import time
+from importlib.metadata import version
 from typing import Any, ClassVar
 
 from .. import _toml
+from ..cache import namespace
 from ..inventory import path_spec
 from ..model import Finding, Location, Severity
 from ..safetext import display_path
-from ._banditscan import BanditOptions, BanditResult, init_worker, rebase_baseline, scan_chunk
+from ._banditscan import (
+    BanditOptions,
+    BanditResult,
+    decode_result,
+    encode_result,
+    init_worker,
+    rebase_baseline,
+    scan_chunk,
+)
+from ._cached import cached_per_file
 from ._pool import balanced_chunks, run_pooled
 from .base import Audit, AuditContext
 
@@ -145,15 +157,22 @@ class CodeAudit(Audit):
         return options
 
     def scan(self, ctx: AuditContext, files, options: BanditOptions) -> list[BanditResult]:
+        space = namespace("code", version("bandit"), dataclasses.asdict(options))
+        return cached_per_file(
+            ctx, files, space, lambda missing: self.run_engine(ctx, missing, options),
+            encode_result, decode_result,
+        )  # fmt: skip
+
+    def run_engine(self, ctx: AuditContext, files, options: BanditOptions):
         root = str(ctx.root)
         jobs = max(1, ctx.config.jobs)
         if jobs == 1 or len(files) < INPROCESS_FILES:
             init_worker(options)
             ctx.stats["worker_processes"] = 0
-            return [scan_chunk(root, [e.rel for e in files])] if files else []
+            return scan_chunk(root, [e.rel for e in files])
         ctx.stats["worker_processes"] = jobs
         chunks = balanced_chunks(files, jobs * 3)
-        return run_pooled(
+        parts = run_pooled(
             ctx,
             jobs=jobs,
             preload=["hardcheck.audits._banditscan", "bandit.core.manager"],
@@ -161,6 +180,7 @@ class CodeAudit(Audit):
             initargs=(options,),
             tasks=[(scan_chunk, (root, chunk)) for chunk in chunks],
         )
+        return [item for part in parts for item in part]
 
     def issue_finding(self, ctx: AuditContext, issue) -> Finding:
         cwe = f"CWE-{issue.cwe}" if issue.cwe else "no CWE"

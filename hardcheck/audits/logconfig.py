@@ -17,7 +17,7 @@ from typing import Any, ClassVar
 
 from ..model import Finding, Location, Severity
 from ..pyast import Unresolved
-from ._logdiscover import Discoverer, Discovery
+from ._logdiscover import Discoverer, Discovery, reads
 from ._logmodel import (
     ROTATING,
     FormatterSpec,
@@ -66,6 +66,9 @@ class LoggingAudit(Audit):
             "description": "loggers that must survive disable_existing_loggers",
         },
     }
+
+    def memo_reads(self, ctx: AuditContext):
+        return reads
 
     def run(self, ctx: AuditContext) -> Iterable[Finding]:
         found = Discoverer(ctx).run()

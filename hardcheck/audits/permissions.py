@@ -41,6 +41,9 @@ class PermissionsAudit(Audit):
         "development-paths": {"type": "array", "items": {"type": "string"}},
     }
 
+    def memo_reads(self, ctx: AuditContext):
+        return _python_file  # app settings are read from Python modules; the rest is lstat
+
     def run(self, ctx: AuditContext) -> Iterable[Finding]:
         opts = ctx.options
         secret = path_spec(
@@ -74,3 +77,7 @@ class PermissionsAudit(Audit):
         if rule_id == "PRM007":
             return "not applicable: no [permissions.expected-modes] table configured"
         return "not applicable: no Django, Flask, FastAPI or Starlette code or settings found"
+
+
+def _python_file(rel: str) -> bool:
+    return rel.endswith(".py")

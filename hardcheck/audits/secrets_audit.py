@@ -12,17 +12,22 @@ import os
 import time
 from typing import Any, ClassVar
 
+from ..cache import namespace
 from ..inventory import Entry, path_spec
 from ..model import Finding, Location, Severity
-from ..redact import fingerprint_key
+from ..redact import fingerprint_key, keyed_id
 from ..safetext import display_path
 from ..secretfiles import NOT_SECRET_PATTERNS, SECRET_FILE_PATTERNS
+from ._cached import cached_per_file
 from ._pool import balanced_chunks, run_pooled
 from ._secretscan import (
     ChunkResult,
     Hit,
     ScanOptions,
+    decode_result,
+    encode_result,
     init_worker,
+    merge,
     scan_chunk,
     scan_history,
     settings_config,
@@ -52,6 +57,12 @@ DEFAULT_EXCLUDES = (
 )
 # Below this much text, starting worker processes costs more than it saves.
 INPROCESS_BYTES = 256 * 1024
+
+
+def _engine_version() -> str:
+    from importlib.metadata import version
+
+    return version("detect-secrets")
 
 
 class BaselineError(Exception):
@@ -121,14 +132,11 @@ class SecretsAudit(Audit):
             keywords=tuple(opts.get("keywords", ())),
             max_file_size=ctx.config.max_file_size,
         )
-        results = self.scan(ctx, files, options, key, false_positives)
-        tree_results = results[:-1] if self.history else results
-        for result in tree_results:
-            self.tally(ctx, result, findings)
-        scanned = [h for r in tree_results for h in r.hits]
+        tree, history = self.scan(ctx, files, options, key, false_positives)
+        self.tally(ctx, tree, findings)
+        scanned = tree.hits
         findings.extend(self.hit_finding(ctx, h) for h in scanned)
-        if self.history:
-            history = results[-1]
+        if history is not None:
             for rel, why in history.errors:
                 findings.append(ctx.unreadable(rel, why))
             ctx.stats["history_lines"] = history.counts.get("history_lines", 0)
@@ -169,46 +177,56 @@ class SecretsAudit(Audit):
         return fps
 
     # --- running the engine --------------------------------------------------------------
-    def scan(self, ctx, files, options, key, false_positives) -> list[ChunkResult]:
+    def scan(
+        self, ctx, files, options, key, false_positives
+    ) -> tuple[ChunkResult, ChunkResult | None]:
+        """The tree's merged result (cached per file) and the history's (never cached)."""
         config = settings_config(options)
+        initargs = (config, key, false_positives, options)
         root = str(ctx.root)
-        total = sum(e.size for e in files)
-        jobs = max(1, ctx.config.jobs)
         ctx.stats["files_to_scan"] = len(files)
-        t0 = time.monotonic()
-        if jobs == 1 or total < INPROCESS_BYTES:
-            init_worker(config, key, false_positives, options)
-            results = [scan_chunk(root, [e.rel for e in files])]
-            if self.history:
-                results.append(scan_history(root, self.history))
-            ctx.stats["worker_processes"] = 0
-        else:
-            results = self.pooled(ctx, root, files, jobs, (config, key, false_positives, options))
-            ctx.stats["worker_processes"] = jobs
-        ctx.stats["scan_ms"] = int((time.monotonic() - t0) * 1000)
-        return results
+        history: list[ChunkResult] = []
 
-    def pooled(self, ctx, root, files, jobs, initargs) -> list[ChunkResult]:
+        def scan_missing(missing: list[Entry]) -> list[tuple[str, str | None, ChunkResult]]:
+            per_file, hist = self.run_engine(ctx, root, missing, initargs)
+            history.extend(hist)
+            return per_file
+
+        # detect-secrets lists its plugins in an order that varies between configurations
+        settings = {k: sorted(map(json.dumps, v)) for k, v in config.items()}
+        space = namespace(
+            "secrets", _engine_version(), settings, options, keyed_id("cache", key),
+            sorted(false_positives),
+        )  # fmt: skip
+        t0 = time.monotonic()
+        results = cached_per_file(ctx, files, space, scan_missing, encode_result, decode_result)
+        if self.history and not history:  # every file came from the cache
+            history.extend(self.run_engine(ctx, root, [], initargs)[1])
+        ctx.stats["scan_ms"] = int((time.monotonic() - t0) * 1000)
+        return merge(results), (history[0] if history else None)
+
+    def run_engine(self, ctx, root, files, initargs):
+        """detect-secrets over `files` (and the history when asked): per-file results."""
+        jobs = max(1, ctx.config.jobs)
         tasks = [(scan_chunk, (root, chunk)) for chunk in balanced_chunks(files, jobs * 4)]
         if self.history:
             tasks.append((scan_history, (root, self.history)))
-        parts = run_pooled(
-            ctx,
-            jobs=jobs,
-            preload=["hardcheck.audits._secretscan", "detect_secrets.core.scan"],
-            initializer=init_worker,
-            initargs=initargs,
-            tasks=tasks,
-        )
-        history = parts.pop() if self.history else None
-        merged = ChunkResult()
-        for part in parts:
-            merged.hits += part.hits
-            merged.skipped += part.skipped
-            merged.errors += part.errors
-            for k, v in part.counts.items():
-                merged.count(k, v)
-        return [merged, history] if history else [merged]
+        if jobs == 1 or sum(e.size for e in files) < INPROCESS_BYTES:
+            init_worker(*initargs)
+            parts = [fn(*args) for fn, args in tasks]
+            ctx.stats["worker_processes"] = 0
+        else:
+            parts = run_pooled(
+                ctx,
+                jobs=jobs,
+                preload=["hardcheck.audits._secretscan", "detect_secrets.core.scan"],
+                initializer=init_worker,
+                initargs=initargs,
+                tasks=tasks,
+            )
+            ctx.stats["worker_processes"] = jobs
+        history = [parts.pop()] if self.history else []
+        return [item for part in parts for item in part], history
 
     def tally(self, ctx: AuditContext, result: ChunkResult, findings: list[Finding]) -> None:
         for k, v in result.counts.items():

@@ -24,6 +24,7 @@ from ._uploadlayers import (
     LayerReader,
     Layers,
     Limit,
+    reads,
 )
 from .base import Audit, AuditContext
 
@@ -77,6 +78,9 @@ class UploadsAudit(Audit):
         },
         "probe-timeout": {"type": "number", "exclusiveMinimum": 0},
     }
+
+    def memo_reads(self, ctx: AuditContext):
+        return None if ctx.options.get("probe") else reads
 
     def run(self, ctx: AuditContext) -> list[Finding]:
         opts = ctx.options

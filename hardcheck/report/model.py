@@ -23,7 +23,7 @@ from ..model import (
     SuppressionOutcome,
 )
 
-SCHEMA_VERSION = "1.1.0"
+SCHEMA_VERSION = "1.2.0"
 PENALTY = {
     Severity.CRITICAL: 25,
     Severity.HIGH: 15,
@@ -98,6 +98,7 @@ class Report:
     suppressions: tuple[SuppressionOutcome, ...]
     fail_on: Severity
     baseline: Any = None  # hardcheck.baseline.Baseline when --baseline was given
+    cache: dict[str, Any] | None = None  # hardcheck.cache.ResultCache.describe()
 
     def baseline_state(self, f: Finding) -> str | None:
         if self.baseline is None or f.status is not Status.FAIL:
@@ -166,6 +167,7 @@ class Report:
                 "fail_on": self.fail_on.value,
                 "config": self.config,
                 "inventory": self.inventory,
+                **({"cache": self.cache} if self.cache is not None else {}),
             },
             "audits": [a.to_dict() for a in self.audits],
             "summary": {
