@@ -9,13 +9,11 @@ Kept import-light: the pipeline and the engines load only when `audit` is used.
 
 from __future__ import annotations
 
-from typing import Any
-
 __version__ = "0.1.0"
 __all__ = ["__version__", "audit"]
 
 
-def __getattr__(name: str) -> Any:
+def __getattr__(name: str) -> object:  # typing is not imported: --version stays fast
     if name == "audit":
         from .api import audit
 

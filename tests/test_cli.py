@@ -19,6 +19,30 @@ def test_version_and_module_entry_point():
     assert re.fullmatch(r"hardcheck \d+\.\d+\.\d+\n", run.stdout)
 
 
+def test_console_script_version_loads_neither_cli_nor_engines():
+    """`hardcheck --version` is the console script's fast path: same text as the CLI's,
+    without importing click, rich or an engine; `rules` and `explain` load no engine."""
+    import subprocess
+    import sys
+
+    fast = subprocess.run(
+        [sys.executable, "-X", "importtime", "-c",
+         "import sys; sys.argv = ['hardcheck', '--version']; from hardcheck.entry import main; main()"],
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    assert fast.stdout == run_cli("--version").stdout
+    imported = {line.split("|")[-1].strip() for line in fast.stderr.splitlines()}
+    assert not imported & {"click", "rich", "typing", "hardcheck.cli", "bandit", "detect_secrets"}
+    for args in (["rules"], ["explain", "B602"]):
+        slow = subprocess.run(
+            [sys.executable, "-X", "importtime", "-m", "hardcheck", *args],
+            capture_output=True, text=True, check=True,
+        )  # fmt: skip
+        modules = {line.split("|")[-1].strip() for line in slow.stderr.splitlines()}
+        assert "click" in modules  # the measurement sees imports
+        assert not {m for m in modules if m.split(".")[0] in ("bandit", "detect_secrets", "httpx")}
+
+
 def test_help_has_examples_and_exit_codes():
     run = run_cli("audit", "--help")
     assert run.code == 0
