@@ -54,6 +54,51 @@ def _error_finding(ctx: AuditContext, message: str) -> Finding:
     )
 
 
+# Pure-Python audits of the whole tree run in a worker process of their own on a tree
+# this large (and more than one job): in threads they would share one core (the GIL).
+OFFLOAD_MIN_FILES = 2000
+
+
+def offload(audit: Audit, ctx: AuditContext) -> bool:
+    return (
+        audit.cpu_bound
+        and ctx.config.jobs > 1
+        and audit.memo_reads(ctx) is not None  # reads only the tree: nothing live
+        and sum(1 for _ in ctx.inventory.files(content_only=False)) >= OFFLOAD_MIN_FILES
+    )
+
+
+def _run_in_process(name, root, inventory, config, catalogue, options):
+    from . import audits
+
+    ctx = AuditContext(name, root, inventory, config, catalogue, options)
+    findings = list(audits.load(name)().run(ctx))
+    return findings, dict(ctx.stats), ctx.note
+
+
+def offloaded(audit: Audit, ctx: AuditContext) -> list[Finding]:
+    """`audit.run` in a worker process; its stats and note come back with its findings."""
+    from .audits._pool import run_pooled
+
+    args = (audit.name, ctx.root, ctx.inventory, ctx.config, ctx.catalogue, ctx.options)
+    ((findings, stats, note),) = run_pooled(
+        ctx,
+        jobs=1,
+        preload=[type(audit).__module__],
+        initializer=_no_setup,
+        initargs=(),
+        tasks=[(_run_in_process, args)],
+    )
+    ctx.stats.update(stats)
+    ctx.stats["worker_process"] = 1
+    ctx.note = note
+    return findings
+
+
+def _no_setup() -> None:
+    pass
+
+
 def run_audits(
     audits: list[Audit],
     make_context: Callable[[Audit], AuditContext],
@@ -69,7 +114,7 @@ def run_audits(
             key = memo.memo_key(audit, ctx)
             findings = memo.recall(ctx, key) if key else None
             if findings is None:
-                findings = list(audit.run(ctx))
+                findings = offloaded(audit, ctx) if offload(audit, ctx) else list(audit.run(ctx))
                 if key:
                     memo.keep(ctx, key, findings)
             results.put(_Outcome(audit.name, findings, "", time.monotonic() - t0))

@@ -107,3 +107,25 @@ def test_only_and_skip_select_audits(registered):
     )
     assert code == 3
     assert [a["name"] for a in json.loads(out)["audits"]] == ["crashing"]
+
+
+def test_whole_tree_audits_in_worker_processes_find_the_same(tmp_path, monkeypatch):
+    """On a large tree permissions, logging and uploads run in processes of their own so
+    they overlap; what they report must not change."""
+    import hardcheck
+    from hardcheck import runner
+
+    root = copy_sample("insecure-fastapi", tmp_path)
+    names = ["permissions", "logging", "uploads"]
+    in_threads = hardcheck.audit(root, only=names, jobs=2)
+    monkeypatch.setattr(runner, "OFFLOAD_MIN_FILES", 1)
+    in_processes = hardcheck.audit(root, only=names, jobs=2)
+    for result in in_processes.audits:
+        assert dict(result.stats).get("worker_process") == 1, result.name
+    assert all("worker_process" not in dict(r.stats) for r in in_threads.audits)
+    assert [f.to_record() for f in in_processes.findings] == [
+        f.to_record() for f in in_threads.findings
+    ]
+    assert [(a.name, a.status) for a in in_processes.audits] == [
+        (a.name, a.status) for a in in_threads.audits
+    ]

@@ -111,6 +111,9 @@ class Audit(ABC):
     description: ClassVar[str]
     #: JSON Schema `properties` of the audit's own config table.
     config_schema: ClassVar[dict[str, Any]] = {}
+    #: Pure-Python work over the whole tree: on a large tree it runs in a process of its
+    #: own so it overlaps with the other audits (see hardcheck.runner.offload).
+    cpu_bound: ClassVar[bool] = False
 
     @abstractmethod
     def run(self, ctx: AuditContext) -> Iterable[Finding]:

@@ -67,6 +67,8 @@ class LoggingAudit(Audit):
         },
     }
 
+    cpu_bound = True
+
     def memo_reads(self, ctx: AuditContext):
         return reads
 

@@ -41,6 +41,8 @@ class PermissionsAudit(Audit):
         "development-paths": {"type": "array", "items": {"type": "string"}},
     }
 
+    cpu_bound = True
+
     def memo_reads(self, ctx: AuditContext):
         return _python_file  # app settings are read from Python modules; the rest is lstat
 

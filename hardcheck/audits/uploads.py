@@ -79,6 +79,8 @@ class UploadsAudit(Audit):
         "probe-timeout": {"type": "number", "exclusiveMinimum": 0},
     }
 
+    cpu_bound = True
+
     def memo_reads(self, ctx: AuditContext):
         return None if ctx.options.get("probe") else reads
 
