@@ -12,7 +12,8 @@ import os
 from typing import Any
 
 from .audits.base import Audit, AuditContext
-from .cache import namespace
+from .cache import digest_bytes, namespace
+from .inventory import ReadSkipped, read_bytes
 from .model import Finding
 
 
@@ -37,15 +38,26 @@ def memo_key(audit: Audit, ctx: AuditContext) -> str | None:
         ).encode()
     )  # fmt: skip
     max_size = ctx.config.max_file_size
+    by_content = type(audit).memo_relevant is not Audit.memo_relevant
     for e in inv.entries:
-        line = f"{e.rel}\0{e.kind}\0{e.mode}\0{e.uid}\0{e.gid}\0{e.size}\0{e.content}\0{e.tracked}\0{e.link_target}"
+        # a size matters only as empty or over max-file-size; otherwise content decides
+        size = e.size if e.size == 0 or e.size > max_size else "-"
+        line = f"{e.rel}\0{e.kind}\0{e.mode}\0{e.uid}\0{e.gid}\0{size}\0{e.content}\0{e.tracked}\0{e.link_target}"
         if e.kind == "file" and reads(e.rel):
-            line += f"\0{inv.digest(e, max_size)}"
+            line += f"\0{_content_digest(audit, inv, e, max_size) if by_content else inv.digest(e, max_size)}"
         elif e.kind == "symlink":  # where it leads, and whether it does, is outside the tree
             path = inv.path_of(e)
             line += f"\0{os.path.realpath(path)}\0{os.path.exists(path)}"
         h.update(line.encode("utf-8", "surrogateescape") + b"\n")
     return ctx.cache.key("audit", audit.name, h.hexdigest())
+
+
+def _content_digest(audit: Audit, inv, entry, max_size: int) -> str:
+    try:
+        data = read_bytes(inv, entry, max_size)
+    except ReadSkipped:
+        return "unread"  # why (size, mode, kind) is in the entry's metadata
+    return digest_bytes(data) if audit.memo_relevant(entry.rel, data) else "ignored"
 
 
 def recall(ctx: AuditContext, key: str) -> list[Finding] | None:
@@ -68,7 +80,7 @@ def recall(ctx: AuditContext, key: str) -> list[Finding] | None:
 def keep(ctx: AuditContext, key: str, findings: list[Finding]) -> None:
     record: dict[str, Any] = {
         "findings": [f.to_record() for f in findings],
-        "stats": dict(ctx.stats),
+        "stats": {k: v for k, v in ctx.stats.items() if k != "worker_process"},  # how, not what
         "note": ctx.note,
     }
     ctx.cache.put_many({key: record})

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 from . import memo
+from .audits._pool import start_forkserver
 from .audits.base import Audit, AuditContext
 from .model import AuditResult, Finding, Location, Severity, Status
 from .safetext import safe
@@ -84,7 +85,7 @@ def offloaded(audit: Audit, ctx: AuditContext) -> list[Finding]:
     ((findings, stats, note),) = run_pooled(
         ctx,
         jobs=1,
-        preload=[type(audit).__module__],
+        preload=audit.worker_modules,
         initializer=_no_setup,
         initargs=(),
         tasks=[(_run_in_process, args)],
@@ -131,8 +132,12 @@ def run_audits(
             )
 
     for audit in audits:
-        ctx = make_context(audit)
-        contexts[audit.name] = ctx
+        contexts[audit.name] = make_context(audit)
+    if any(offload(audit, contexts[audit.name]) for audit in audits):
+        # a large tree: the engines will want workers too; have them fork ready-made
+        start_forkserver(sorted({m for audit in audits for m in audit.worker_modules}))
+    for audit in audits:
+        ctx = contexts[audit.name]
         threading.Thread(
             target=work, args=(audit, ctx), name=f"audit-{audit.name}", daemon=True
         ).start()

@@ -129,3 +129,21 @@ def test_whole_tree_audits_in_worker_processes_find_the_same(tmp_path, monkeypat
     assert [(a.name, a.status) for a in in_processes.audits] == [
         (a.name, a.status) for a in in_threads.audits
     ]
+
+
+def test_worker_tasks_stay_bounded_as_the_tree_grows():
+    """A larger tree is more tasks, not larger ones: a worker's memory does not grow."""
+    from hardcheck.audits._pool import CHUNK_BYTES, balanced_chunks
+    from hardcheck.inventory import Entry
+
+    def entries(n):
+        return [
+            Entry(f"f{i}.py", f"f{i}.py", "file", 0o644, 0, 0, 40_000 + i, True) for i in range(n)
+        ]
+
+    small, large = balanced_chunks(entries(500), 6), balanced_chunks(entries(5000), 6)
+    assert len(small) == 6 and len(large) > 40
+    for chunks, n in ((small, 500), (large, 5000)):
+        assert sorted(rel for c in chunks for rel in c) == sorted(f"f{i}.py" for i in range(n))
+    sizes = [sum(40_000 + int(rel[1:-3]) for rel in c) for c in large]
+    assert max(sizes) <= CHUNK_BYTES + 50_000 and max(sizes) - min(sizes) <= 50_000

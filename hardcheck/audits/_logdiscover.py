@@ -162,6 +162,20 @@ def reads(rel: str) -> bool:
     )
 
 
+def python_ignored(rel: str, data: bytes) -> bool:
+    """A plain Python module (not a deployment file) that reads as UTF-8 text and holds
+    none of PY_MARKERS: `Discoverer.file` reads it and looks no further."""
+    if not rel.endswith(".py") or is_deployment_file(rel) or "logrotate" in rel:
+        return False
+    if b"\0" in data[:8192] or any(m in data for m in PY_MARKERS):
+        return False
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
 class Discoverer:
     def __init__(self, ctx: AuditContext):
         self.ctx = ctx

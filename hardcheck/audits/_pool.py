@@ -8,7 +8,9 @@ so a timed-out run cannot keep the process alive.
 
 from __future__ import annotations
 
+import heapq
 import multiprocessing
+import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from typing import Any
@@ -16,14 +18,33 @@ from typing import Any
 from ..inventory import Entry
 from .base import AuditContext
 
+# A task's share of the tree is bounded, so a worker's memory does not grow with the tree:
+# a larger tree is more tasks, not larger ones.
+CHUNK_BYTES = 4 * 1024 * 1024
+
 
 def balanced_chunks(files: Sequence[Entry], count: int) -> list[list[str]]:
-    """Largest first into the lightest chunk: chunks of about equal bytes."""
-    chunks: list[tuple[int, list[str]]] = [(0, []) for _ in range(max(1, count))]
+    """At least `count` chunks of about equal bytes, none much over CHUNK_BYTES: largest
+    file first into the lightest chunk."""
+    total = sum(e.size for e in files)
+    count = max(1, count, -(-total // CHUNK_BYTES))
+    lightest = [(0, i) for i in range(count)]
+    chunks: list[list[str]] = [[] for _ in range(count)]
     for entry in sorted(files, key=lambda e: -e.size):
-        i = min(range(len(chunks)), key=lambda k: chunks[k][0])
-        chunks[i] = (chunks[i][0] + entry.size, [*chunks[i][1], entry.rel])
-    return [c for _, c in chunks if c]
+        size, i = heapq.heappop(lightest)
+        chunks[i].append(entry.rel)
+        heapq.heappush(lightest, (size + entry.size, i))
+    return [c for c in chunks if c]
+
+
+def start_forkserver(preload: Sequence[str]) -> None:
+    """Start the forkserver now, in the background, with these modules imported, so the
+    workers a run asks for later fork from a warm server instead of each importing its
+    engine. Without effect once the server runs."""
+    from multiprocessing import forkserver
+
+    multiprocessing.get_context("forkserver").set_forkserver_preload(list(preload))
+    threading.Thread(target=forkserver.ensure_running, name="forkserver", daemon=True).start()
 
 
 def run_pooled(

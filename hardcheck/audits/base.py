@@ -114,6 +114,8 @@ class Audit(ABC):
     #: Pure-Python work over the whole tree: on a large tree it runs in a process of its
     #: own so it overlaps with the other audits (see hardcheck.runner.offload).
     cpu_bound: ClassVar[bool] = False
+    #: Modules its worker processes need (imported once in the forkserver on large trees).
+    worker_modules: ClassVar[tuple[str, ...]] = ()
 
     @abstractmethod
     def run(self, ctx: AuditContext) -> Iterable[Finding]:
@@ -138,6 +140,12 @@ class Audit(ABC):
         path) the audit may read. Its whole result is then cached under a key over the
         tree's metadata and those files' contents (hardcheck.memo). None: not cached so."""
         return None
+
+    def memo_relevant(self, rel: str, data: bytes) -> bool:
+        """Of a file `memo_reads` names: can its content change this audit's result? False
+        only when the audit provably ignores such content (it holds none of the markers the
+        audit looks for first); the file then enters the cache key by name and metadata."""
+        return True
 
     def applies(self, ctx: AuditContext, rule_id: str) -> bool:
         return True

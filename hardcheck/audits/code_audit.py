@@ -71,6 +71,7 @@ def weigh(severity: str, confidence: str) -> Severity:
 class CodeAudit(Audit):
     name = "code"
     description = "insecure Python code (bandit)"
+    worker_modules = ("hardcheck.audits._banditscan", "bandit.core.manager")
     config_schema: ClassVar[dict[str, Any]] = {
         "tests": {
             "type": "array",
@@ -175,7 +176,7 @@ class CodeAudit(Audit):
         parts = run_pooled(
             ctx,
             jobs=jobs,
-            preload=["hardcheck.audits._banditscan", "bandit.core.manager"],
+            preload=self.worker_modules,
             initializer=init_worker,
             initargs=(options,),
             tasks=[(scan_chunk, (root, chunk)) for chunk in chunks],

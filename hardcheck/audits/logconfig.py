@@ -17,7 +17,7 @@ from typing import Any, ClassVar
 
 from ..model import Finding, Location, Severity
 from ..pyast import Unresolved
-from ._logdiscover import Discoverer, Discovery, reads
+from ._logdiscover import Discoverer, Discovery, python_ignored, reads
 from ._logmodel import (
     ROTATING,
     FormatterSpec,
@@ -68,9 +68,13 @@ class LoggingAudit(Audit):
     }
 
     cpu_bound = True
+    worker_modules = ("hardcheck.audits.logconfig",)
 
     def memo_reads(self, ctx: AuditContext):
         return reads
+
+    def memo_relevant(self, rel: str, data: bytes) -> bool:
+        return not python_ignored(rel, data)
 
     def run(self, ctx: AuditContext) -> Iterable[Finding]:
         found = Discoverer(ctx).run()

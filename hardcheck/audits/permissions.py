@@ -9,7 +9,7 @@ from typing import Any, ClassVar
 from ..inventory import path_spec
 from ..model import Finding
 from ..secretfiles import NOT_SECRET_PATTERNS, SECRET_FILE_PATTERNS
-from ._appsettings import DEFAULT_DEVELOPMENT_PATHS, check_app_settings
+from ._appsettings import DEFAULT_DEVELOPMENT_PATHS, MARKERS, check_app_settings
 from ._fsmodes import check_tree, expected_modes
 from .base import Audit, AuditContext
 
@@ -42,9 +42,13 @@ class PermissionsAudit(Audit):
     }
 
     cpu_bound = True
+    worker_modules = ("hardcheck.audits.permissions",)
 
     def memo_reads(self, ctx: AuditContext):
         return _python_file  # app settings are read from Python modules; the rest is lstat
+
+    def memo_relevant(self, rel: str, data: bytes) -> bool:
+        return any(m in data for m in MARKERS)  # check_app_settings skips the rest unparsed
 
     def run(self, ctx: AuditContext) -> Iterable[Finding]:
         opts = ctx.options

@@ -97,6 +97,7 @@ def load_baseline(path: str) -> frozenset[tuple[str, str]]:
 class SecretsAudit(Audit):
     name = "secrets"
     description = "secrets in files (detect-secrets + hardcheck detectors), committed secret files, hard-coded framework keys, git history"
+    worker_modules = ("hardcheck.audits._secretscan", "detect_secrets.core.scan")
     config_schema: ClassVar[dict[str, Any]] = {
         "plugins": {
             "type": "array",
@@ -219,7 +220,7 @@ class SecretsAudit(Audit):
             parts = run_pooled(
                 ctx,
                 jobs=jobs,
-                preload=["hardcheck.audits._secretscan", "detect_secrets.core.scan"],
+                preload=self.worker_modules,
                 initializer=init_worker,
                 initargs=initargs,
                 tasks=tasks,

@@ -80,6 +80,7 @@ class UploadsAudit(Audit):
     }
 
     cpu_bound = True
+    worker_modules = ("hardcheck.audits.uploads",)
 
     def memo_reads(self, ctx: AuditContext):
         return None if ctx.options.get("probe") else reads
