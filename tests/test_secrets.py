@@ -442,6 +442,13 @@ _GATE_FRAGMENTS = [
     "=",
     '"',
     " ",
+    "password = '",
+    "API_KEY: ",
+    'API_KEY = "Zq8Rt2Lm9Vx4abc"',
+    "Db_Password: 'hunter2hunter2'",
+    "my_Secret",
+    "db_pass=",
+    "Contraseña ",
 ]
 
 

@@ -351,11 +351,17 @@ def _file_gate(plugin: Any) -> list[re.Pattern | None] | None:
     calls were most of the scan). Any line match is also a whole-text match: `^`/`$` match
     at newlines and a newline is a non-word character as a line's edge is. Regexes whose
     negative lookarounds or \\A/\\Z could tell the two apart are `None`: always asked.
-    `None` for the whole plugin: it has its own logic (keywords, entropy, JWT), always asked.
+    The keyword detector's gate is its word list: none of its regexes matches a line
+    without one of those words. `None` for the whole plugin: it has its own logic
+    (entropy, JWT), always asked.
     """
     from detect_secrets.plugins.base import BasePlugin, RegexBasedDetector
+    from detect_secrets.plugins.keyword import DENYLIST, KeywordDetector
 
     cls = type(plugin)
+    if cls is KeywordDetector:
+        # every one of its regexes holds one of DENYLIST's words (some case-sensitively)
+        return [re.compile("|".join(DENYLIST), re.IGNORECASE)]
     if not (
         isinstance(plugin, RegexBasedDetector)
         and cls.analyze_string is RegexBasedDetector.analyze_string
