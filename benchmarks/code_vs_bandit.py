@@ -3,13 +3,12 @@
     python benchmarks/code_vs_bandit.py [--repeat N]
 
 bandit runs single-process (it has no parallel mode); hardcheck runs `audit --only code`
-with its defaults (worker processes on every core). Parity: the issue counts per bandit
-test id must be equal. Output lines are stable, key=value.
+with its defaults and no result cache (worker processes on every core). Parity: the
+same issues by path, line and test id. Output lines are stable, key=value.
 """
 
 from __future__ import annotations
 
-import collections
 import json
 import statistics
 import sys
@@ -17,7 +16,7 @@ import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from corpus import BIN, machine, prepared_tree, timed
+from corpus import BIN, bandit_differences, machine, prepared_tree, timed
 
 
 def main() -> int:
@@ -37,6 +36,7 @@ def main() -> int:
                     ".",
                     "--only",
                     "code",
+                    "--no-cache",
                     "--format",
                     f"json:{h_out}",
                     "-q",
@@ -44,20 +44,18 @@ def main() -> int:
                 tree,
             )[0]
         )
-    theirs = collections.Counter(r["test_id"] for r in json.loads(b_out.read_text())["results"])
+    bandit_report = json.loads(b_out.read_text())
     report = json.loads(h_out.read_text())
-    ours = collections.Counter(
-        f["upstream_id"] for f in report["findings"] if f["status"] == "fail"
-    )
-    differ = {k: (theirs[k], ours[k]) for k in set(theirs) | set(ours) if theirs[k] != ours[k]}
+    ours = [f for f in report["findings"] if f["status"] == "fail"]
+    differ = bandit_differences(bandit_report, report)
     b_wall, h_wall = statistics.median(b_times), statistics.median(h_times)
     print(f"machine={machine()}")
     print(
         f"tree={tree.name} python_files={report['audits'][0]['stats'].get('python_files')} loc={report['audits'][0]['stats'].get('loc')}"
     )
-    print(f"bandit_seconds={b_wall:.2f} issues={sum(theirs.values())}")
-    print(f"hardcheck_code_seconds={h_wall:.2f} issues={sum(ours.values())}")
-    print(f"same_issues_by_test_id={not differ} differences={differ}")
+    print(f"bandit_seconds={b_wall:.2f} issues={len(bandit_report['results'])}")
+    print(f"hardcheck_code_seconds={h_wall:.2f} issues={len(ours)}")
+    print(f"same_issues_by_path_line_test_id={not differ} differences={len(differ)}")
     print(f"ratio_hardcheck_over_bandit={h_wall / b_wall:.3f} target<=0.6")
     return 0 if not differ else 1
 

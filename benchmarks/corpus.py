@@ -88,3 +88,82 @@ def timed(cmd: list[str], cwd: Path | None = None) -> tuple[float, subprocess.Co
     t0 = time.perf_counter()
     proc = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True)
     return time.perf_counter() - t0, proc
+
+
+def bandit_differences(bandit_report: dict, report: dict) -> dict:
+    """Issues bandit reports and hardcheck's code audit does not, and the reverse, by
+    (path, line, test id): {} when both found exactly the same."""
+    import collections
+
+    theirs = collections.Counter(
+        (os.path.normpath(r["filename"]), r["line_number"], r["test_id"])
+        for r in bandit_report["results"]
+    )
+    ours = collections.Counter(
+        (f["location"]["path"], f["location"]["line"], f["upstream_id"])
+        for f in report["findings"]
+        if f["audit"] == "code" and f["status"] == "fail"
+    )
+    return {k: (theirs[k], ours[k]) for k in theirs | ours if theirs[k] != ours[k]}
+
+
+def secrets_missed(ds_results: dict, report: dict) -> tuple[int, list[str]]:
+    """(compared, missed): every secret `detect-secrets scan` reports in a file hardcheck
+    scanned needs a hardcheck finding in that file at or before its line (hardcheck keeps
+    one finding per secret per file). Translation catalogues are excluded by default."""
+    from collections import defaultdict
+
+    ours: dict[str, list[int]] = defaultdict(list)
+    for f in report["findings"]:
+        if f["rule_id"] in ("SEC001", "SEC003") and f["status"] == "fail":
+            ours[f["location"]["path"]].append(f["location"]["line"])
+    compared, missed = 0, []
+    for filename, results in ds_results.items():
+        if filename.endswith((".po", ".mo")):
+            continue
+        for r in results:
+            compared += 1
+            if not any(line <= r["line_number"] for line in ours.get(filename, [])):
+                missed.append(f"{filename}:{r['line_number']} {r['type']}")
+    return compared, missed
+
+
+def _tree_rss(root_pid: int) -> int:
+    """Resident memory of a process and all its descendants, in bytes (Linux /proc)."""
+    parents: dict[int, int] = {}
+    rss: dict[int, int] = {}
+    for name in os.listdir("/proc"):
+        if not name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{name}/stat") as fh:
+                fields = fh.read().rsplit(")", 1)[1].split()
+            parents[int(name)] = int(fields[1])
+            rss[int(name)] = int(fields[21]) * os.sysconf("SC_PAGE_SIZE")
+        except (OSError, IndexError, ValueError):
+            continue
+    tree, frontier = {root_pid}, [root_pid]
+    while frontier:
+        pid = frontier.pop()
+        for child, parent in parents.items():
+            if parent == pid and child not in tree:
+                tree.add(child)
+                frontier.append(child)
+    return sum(rss.get(pid, 0) for pid in tree)
+
+
+def measured(cmd: list[str], cwd: Path | None = None) -> tuple[float, int, int]:
+    """(wall seconds, peak resident bytes of the process tree sampled every 0.1 s, exit code)."""
+    import time
+
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    peak = 0
+    while proc.poll() is None:
+        peak = max(peak, _tree_rss(proc.pid))
+        time.sleep(0.1)
+    wall = time.perf_counter() - t0
+    stderr = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
+    if "Traceback" in stderr:
+        raise RuntimeError(f"{cmd[0]} crashed:\n{stderr[-2000:]}")
+    return wall, peak, proc.returncode
