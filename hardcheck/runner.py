@@ -133,9 +133,12 @@ def run_audits(
 
     for audit in audits:
         contexts[audit.name] = make_context(audit)
-    if any(offload(audit, contexts[audit.name]) for audit in audits):
-        # a large tree: the engines will want workers too; have them fork ready-made
-        start_forkserver(sorted({m for audit in audits for m in audit.worker_modules}))
+    offloading = [audit for audit in audits if offload(audit, contexts[audit.name])]
+    if offloading:
+        # Their workers fork ready-made. Not the engines' modules: on a rerun the engines
+        # mostly read the cache and scan in-process, and preloading them would make the
+        # whole-tree audits wait for imports they do not use.
+        start_forkserver(sorted({m for audit in offloading for m in audit.worker_modules}))
     for audit in audits:
         ctx = contexts[audit.name]
         threading.Thread(
