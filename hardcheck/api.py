@@ -14,7 +14,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from . import __version__, audits
+from . import __version__, audits, memo
 from .baseline import load as load_baseline
 from .cache import NO_CACHE_ENV, NO_CACHE_NOTE, ResultCache, open_cache
 from .catalogue import Catalogue, load_catalogue
@@ -151,7 +151,7 @@ def audit(
     _check_references(config, catalogue)
     known = load_baseline(baseline) if baseline else None
 
-    started_wall, t0 = _now(), time.monotonic()
+    started_wall, t0, started = _now(), time.monotonic(), time.time()
     if cache is None:
         cache = not os.environ.get(NO_CACHE_ENV)
     results_cache = (
@@ -161,6 +161,8 @@ def audit(
     )
     inventory = build_inventory(root, config.include, config.exclude)
     instances = [audits.load(name)() for name in chosen]
+    memo.register_probes(inventory, instances)
+    inventory.recall_facts(results_cache, config.max_file_size)
 
     def context(a: audits.Audit) -> audits.AuditContext:
         return audits.AuditContext(
@@ -174,6 +176,7 @@ def audit(
         )
 
     results = run_audits(instances, context, config.timeout)
+    inventory.keep_facts(results_cache, config.max_file_size, started)
     # Fingerprints are taken before suppression so a finding keeps its id either way.
     all_findings: list[Finding] = assign_fingerprints([f for r in results for f in r.findings])
     sup = apply_suppressions(

@@ -67,6 +67,7 @@ class CacheStats:
     misses: int = 0
     written: int = 0
     ignored: int = 0  # entries that failed the integrity check or did not decode
+    unchanged: int = 0  # files taken as unchanged by their stamp, not read again
 
 
 @dataclass
@@ -104,12 +105,13 @@ class ResultCache:
         )
         return conn
 
-    def get_many(self, keys: Iterable[str]) -> dict[str, Any]:
-        """The decoded values of the keys found and intact."""
+    def get_many(self, keys: Iterable[str], *, count: bool = True) -> dict[str, Any]:
+        """The decoded values of the keys found and intact. `count` False: not a result
+        (the inventory's file facts), left out of hits and misses."""
         keys = list(keys)
         if not self.enabled or not keys:
             with self._lock:
-                self.stats.misses += len(keys)
+                self.stats.misses += len(keys) if count else 0
             return {}
         found: dict[str, Any] = {}
         try:
@@ -130,9 +132,10 @@ class ResultCache:
             self._recover(exc)
             found = {}
         found = {k: v for k, v in found.items() if v is not None}
-        with self._lock:
-            self.stats.hits += len(found)
-            self.stats.misses += len(keys) - len(found)
+        if count:
+            with self._lock:
+                self.stats.hits += len(found)
+                self.stats.misses += len(keys) - len(found)
         return found
 
     def _decode(self, key: str, value: Any, mac: Any) -> Any:
@@ -148,7 +151,7 @@ class ResultCache:
             self.stats.ignored += 1
             return None
 
-    def put_many(self, items: dict[str, Any]) -> None:
+    def put_many(self, items: dict[str, Any], *, count: bool = True) -> None:
         if not self.enabled or self.read_only or not items:
             return
         rows = []
@@ -170,7 +173,7 @@ class ResultCache:
             finally:
                 conn.close()
             with self._lock:
-                self.stats.written += len(rows)
+                self.stats.written += len(rows) if count else 0
         except sqlite3.Error as exc:
             self._recover(exc)
 
@@ -194,6 +197,7 @@ class ResultCache:
             "misses": self.stats.misses,
             "written": self.stats.written,
             "ignored": self.stats.ignored,
+            "unchanged": self.stats.unchanged,
             "note": self.note,
         }
 

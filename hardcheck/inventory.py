@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import stat
 import subprocess
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -56,6 +56,8 @@ class Entry:
     content: bool
     link_target: str | None = None
     tracked: bool | None = None  # committed to git; None when the tree is not a checkout
+    # what a changed file cannot keep: the result cache reuses a file's digest while they hold
+    stamp: tuple[int, int, int, int] = (0, 0, 0, 0)  # (mtime_ns, ctime_ns, inode, device)
 
 
 @dataclass
@@ -67,7 +69,13 @@ class Inventory:
     problems: list[tuple[str, str]] = field(default_factory=list)  # (display path, why)
     excluded: int = 0
     root_uid: int = 0
-    _digests: dict[str, str | None] = field(default_factory=dict, repr=False)
+    # Content tests audits register (name -> test of a file's path and bytes), answered in
+    # the same read as the digest, so each file is read once per run whoever asks.
+    probes: dict[str, Callable[[str, bytes], bool]] = field(
+        default_factory=lambda: {"binary": _binary}, repr=False
+    )
+    _facts: dict[str, tuple[str | None, frozenset[str]]] = field(default_factory=dict, repr=False)
+    _recalled: set[str] = field(default_factory=set, repr=False)
 
     def files(self, content_only: bool = True) -> Iterator[Entry]:
         for entry in self.entries:
@@ -77,17 +85,55 @@ class Inventory:
     def path_of(self, entry: Entry) -> Path:
         return self.root / entry.rel
 
-    def digest(self, entry: Entry, max_size: int) -> str | None:
-        """The content digest of a file, read once per run whichever audit asks first;
-        None when it is over `max_size` or cannot be read (such files are never cached)."""
-        if entry.rel not in self._digests:
+    def facts(self, entry: Entry, max_size: int) -> tuple[str | None, frozenset[str]]:
+        """A file's content digest and the names of the probes its content satisfies,
+        from one read per run whichever audit asks first. Digest None: over `max_size`
+        or unreadable (such a file is never cached)."""
+        if entry.rel not in self._facts:
             from .cache import digest_bytes
 
             try:
-                self._digests[entry.rel] = digest_bytes(read_bytes(self, entry, max_size))
+                data = read_bytes(self, entry, max_size)
             except ReadSkipped:
-                self._digests[entry.rel] = None
-        return self._digests[entry.rel]
+                self._facts[entry.rel] = (None, frozenset())
+            else:
+                hits = frozenset(n for n, probe in self.probes.items() if probe(entry.rel, data))
+                self._facts[entry.rel] = (digest_bytes(data), hits)
+        return self._facts[entry.rel]
+
+    def digest(self, entry: Entry, max_size: int) -> str | None:
+        return self.facts(entry, max_size)[0]
+
+    # --- facts kept between runs -------------------------------------------------------------
+    # As git's index does, a file whose size, mtime, ctime, inode and device are those
+    # recorded is taken to hold the recorded content, without reading it (ctime cannot be
+    # set back from user space). A fact is recorded only for a file last modified at least
+    # STAMP_SETTLE seconds before the run: a file written twice within one timestamp tick
+    # would otherwise keep its stamp and a stale digest.
+    STAMP_SETTLE = 2.0
+
+    def _stamp_keys(self, cache, max_size: int) -> dict[str, str]:
+        from .cache import namespace
+
+        space = namespace("facts", sorted(self.probes), max_size)
+        return {
+            e.rel: cache.key(space, e.rel, str(e.size), *map(str, e.stamp))
+            for e in self.files(content_only=False)
+        }
+
+    def recall_facts(self, cache, max_size: int) -> int:
+        """Known facts for files whose stamp is unchanged; how many were found."""
+        if not cache.enabled:
+            return 0
+        keys = self._stamp_keys(cache, max_size)
+        found = cache.get_many(keys.values(), count=False)
+        for rel, key in keys.items():
+            value = found.get(key)
+            if isinstance(value, list) and len(value) == 2 and isinstance(value[0], str):
+                self._facts[rel] = (value[0], frozenset(map(str, value[1])))
+                self._recalled.add(rel)
+        cache.stats.unchanged = len(self._recalled)
+        return len(self._recalled)
 
     def describe(self) -> dict:
         return {
@@ -99,6 +145,27 @@ class Inventory:
             "excluded": self.excluded,
             "problems": len(self.problems),
         }
+
+    def keep_facts(self, cache, max_size: int, started: float) -> None:
+        """Record this run's new facts of settled files (see STAMP_SETTLE)."""
+        if not cache.enabled:
+            return
+        settled = int((started - self.STAMP_SETTLE) * 1e9)
+        keys = self._stamp_keys(cache, max_size)
+        entries = {e.rel: e for e in self.files(content_only=False)}
+        fresh = {}
+        for rel, (digest, probes) in list(self._facts.items()):
+            entry = entries.get(rel)
+            if digest is None or entry is None or rel in self._recalled:
+                continue
+            if max(entry.stamp[0], entry.stamp[1]) < settled:
+                fresh[keys[rel]] = [digest, sorted(probes)]
+        cache.put_many(fresh, count=False)
+
+
+def _binary(rel: str, data: bytes) -> bool:
+    """A NUL byte in the first 8 KiB: what every audit here takes for "not text"."""
+    return b"\0" in data[:8192]
 
 
 def _kind(mode: int) -> str:
@@ -218,6 +285,7 @@ def build_inventory(
                     content=content,
                     link_target=link_target,
                     tracked=listing.get(rel) if listing is not None else None,
+                    stamp=(st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_dev),
                 )
             )
             if kind == "dir":
@@ -236,7 +304,7 @@ def read_bytes(inv: Inventory, entry: Entry, max_size: int) -> bytes:
         raise ReadSkipped(f"larger than max-file-size ({entry.size} > {max_size} bytes)")
     flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
     try:
-        fd = os.open(inv.path_of(entry), flags)
+        fd = os.open(os.path.join(inv.root, entry.rel), flags)
     except OSError as exc:
         raise ReadSkipped(f"cannot open: {exc.strerror}") from None
     try:

@@ -12,8 +12,7 @@ import os
 from typing import Any
 
 from .audits.base import Audit, AuditContext
-from .cache import digest_bytes, namespace
-from .inventory import ReadSkipped, read_bytes
+from .cache import namespace
 from .model import Finding
 
 
@@ -53,11 +52,17 @@ def memo_key(audit: Audit, ctx: AuditContext) -> str | None:
 
 
 def _content_digest(audit: Audit, inv, entry, max_size: int) -> str:
-    try:
-        data = read_bytes(inv, entry, max_size)
-    except ReadSkipped:
+    digest, probes = inv.facts(entry, max_size)
+    if digest is None:
         return "unread"  # why (size, mode, kind) is in the entry's metadata
-    return digest_bytes(data) if audit.memo_relevant(entry.rel, data) else "ignored"
+    return digest if audit.name in probes else "ignored"
+
+
+def register_probes(inventory, audits: list[Audit]) -> None:
+    """Each audit's content test joins the inventory's one read of each file."""
+    for audit in audits:
+        if type(audit).memo_relevant is not Audit.memo_relevant:
+            inventory.probes[audit.name] = audit.memo_relevant
 
 
 def recall(ctx: AuditContext, key: str) -> list[Finding] | None:

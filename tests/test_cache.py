@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import os
 import sqlite3
+import time
 
 import pytest
 
@@ -190,3 +191,33 @@ def test_jobs_and_timeouts_do_not_change_what_is_cached(cache_dir, tmp_path):
     inproc = hardcheck.audit(root, only=["code"], jobs=1)
     assert dict(inproc.audits[0].stats)["cache_hits"] == 60
     assert _comparable(inproc) == _comparable(pooled)
+
+
+def test_unchanged_files_are_not_read_again_and_a_changed_one_always_is(service, cache_dir):
+    """Like git's index: a settled file whose size, times, inode and device are as recorded
+    is not read again. Content changed with the same size and the old mtime put back is
+    still seen: its ctime moved."""
+    past = 1_700_000_000
+    for path in service.rglob("*"):
+        if path.is_file() and not path.is_symlink():
+            os.utime(path, (past, past))
+    time.sleep(2.1)  # facts are kept only for files whose times have settled (ctime too)
+    cold = _audit(service)
+    assert cold.cache["unchanged"] == 0
+    warm = _audit(service)
+    # every file some audit read (empty files are read by none)
+    files = sum(1 for p in service.rglob("*") if p.is_file() and p.stat().st_size > 0)
+    assert warm.cache["unchanged"] == files
+    assert _comparable(warm) == _comparable(cold)
+    keys = service / "app" / "keys.py"
+    text = keys.read_text()
+    forged = text.replace(PLANTED["aws_id"], "AKIAZZZZZZZZZZZZZZZZ")
+    assert len(forged) == len(text) and forged != text
+    keys.write_text(forged)
+    os.utime(keys, (past, past))
+    after = _audit(service)
+    assert after.cache["unchanged"] == files - 1
+    assert _comparable(after) == _comparable(_audit(service, cache=False))
+    assert _comparable(after) != _comparable(cold)
+    # changed just now (ctime): not settled, so its new facts are not kept yet
+    assert _audit(service).cache["unchanged"] == files - 1

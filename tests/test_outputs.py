@@ -103,7 +103,7 @@ def test_no_secret_value_in_any_format(outputs, fmt):
 KNOWN_SCHEMAS = {
     "1.0.0": "3b23a96f70efdfb95cf43355c90102604f5e5ba8556edced51c694f52d0a28a2",
     "1.1.0": "b9c415f9addf7c9ef4cdfc78e2933c2a9755c205bb415d713726223f2631229e",  # + baseline fields
-    "1.2.0": "f87d93f30599d5217b39319792b74b066b40ddcfb425c8c8a582f74cec8ec890",  # + run.cache
+    "1.2.0": "2fdcb3ad2afb1742a302c58ba76795531ba94e5d8441182b8e631278757bf81b",  # + run.cache
 }
 
 

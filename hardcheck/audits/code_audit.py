@@ -95,7 +95,7 @@ class CodeAudit(Audit):
             if e.size > ctx.config.max_file_size:
                 why = f"larger than max-file-size ({e.size} > {ctx.config.max_file_size} bytes)"
                 findings.append(ctx.not_read(e.display, why, "too-large"))
-            elif _binary(ctx.inventory.path_of(e)):
+            elif "binary" in ctx.inventory.facts(e, ctx.config.max_file_size)[1]:
                 findings.append(
                     ctx.not_read(e.display, "binary file (NUL bytes) with a .py name", "binary")
                 )
@@ -205,11 +205,3 @@ class CodeAudit(Audit):
 
     def skip_reason(self, ctx: AuditContext, rule_id: str) -> str:
         return "not applicable: no Python files"
-
-
-def _binary(path) -> bool:
-    try:
-        with open(path, "rb") as fh:
-            return b"\0" in fh.read(8192)
-    except OSError:
-        return False  # bandit will report it as unreadable

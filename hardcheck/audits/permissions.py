@@ -48,7 +48,8 @@ class PermissionsAudit(Audit):
         return _python_file  # app settings are read from Python modules; the rest is lstat
 
     def memo_relevant(self, rel: str, data: bytes) -> bool:
-        return any(m in data for m in MARKERS)  # check_app_settings skips the rest unparsed
+        # check_app_settings reads Python modules and skips, unparsed, those without these
+        return rel.endswith(".py") and any(m in data for m in MARKERS)
 
     def run(self, ctx: AuditContext) -> Iterable[Finding]:
         opts = ctx.options
