@@ -9,11 +9,18 @@ from __future__ import annotations
 
 import ast
 import importlib.util
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 NOT_LITERAL = object()
+
+# CPython before 3.11.8/3.12.1 keeps the AST constructor's recursion depth in state shared
+# by all threads; two threads parsing at once can fail with "SystemError: AST constructor
+# recursion depth mismatch" (python/cpython#106905). Audits run in threads: every parse
+# in this process (bandit's too, when it runs in-process) holds this lock.
+PARSE_LOCK = threading.Lock()
 
 
 class SourceError(Exception):
@@ -27,7 +34,8 @@ def parse_source(data: bytes, filename: str) -> ast.Module:
     except (SyntaxError, UnicodeDecodeError, LookupError) as exc:
         raise SourceError(f"cannot decode: {exc}") from None
     try:
-        return ast.parse(text, filename=filename)
+        with PARSE_LOCK:
+            return ast.parse(text, filename=filename)
     except SyntaxError as exc:
         raise SourceError(f"syntax error at line {exc.lineno}: {exc.msg}") from None
     except (ValueError, RecursionError, MemoryError) as exc:

@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from ..cache import digest_bytes
+from ..pyast import PARSE_LOCK
 from ..redact import keyed_id
 
 PLUGIN_FILE = Path(__file__).with_name("_secret_plugins.py")
@@ -606,7 +607,8 @@ def _code_secrets(text: str, out: _Collector) -> str | None:
     if not any(marker in text for marker in PY_MARKERS):
         return None
     try:
-        tree = ast.parse(text)
+        with PARSE_LOCK:
+            tree = ast.parse(text)
     except (SyntaxError, ValueError, RecursionError, MemoryError) as exc:
         return f"cannot parse for hard-coded secrets: {type(exc).__name__}"
     _CodeSecrets(out).visit(tree)

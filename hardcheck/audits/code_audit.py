@@ -21,6 +21,7 @@ from .. import _toml
 from ..cache import namespace
 from ..inventory import path_spec
 from ..model import Finding, Location, Severity
+from ..pyast import PARSE_LOCK
 from ..safetext import display_path
 from ._banditscan import (
     BanditOptions,
@@ -170,7 +171,8 @@ class CodeAudit(Audit):
         if jobs == 1 or len(files) < INPROCESS_FILES:
             init_worker(options)
             ctx.stats["worker_processes"] = 0
-            return scan_chunk(root, [e.rel for e in files])
+            with PARSE_LOCK:  # bandit parses in this process, beside other audits' threads
+                return scan_chunk(root, [e.rel for e in files])
         ctx.stats["worker_processes"] = jobs
         chunks = balanced_chunks(files, jobs * 3)
         parts = run_pooled(
