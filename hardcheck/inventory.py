@@ -15,6 +15,7 @@ import subprocess
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 import pathspec
 
@@ -44,8 +45,10 @@ def path_spec(patterns) -> pathspec.PathSpec:
     return pathspec.GitIgnoreSpec.from_lines(patterns)
 
 
-@dataclass(frozen=True)
-class Entry:
+class Entry(NamedTuple):
+    """One path of the tree. A tuple, not a dataclass: a large tree has a hundred thousand
+    of them, in this process and in each worker that audits the whole tree."""
+
     rel: str  # relative path as the OS gave it (may hold surrogate-escaped bytes)
     display: str  # the same, safe to print
     kind: str  # file | dir | symlink | fifo | socket | chardev | blockdev | other
@@ -57,7 +60,7 @@ class Entry:
     link_target: str | None = None
     tracked: bool | None = None  # committed to git; None when the tree is not a checkout
     # what a changed file cannot keep: the result cache reuses a file's digest while they hold
-    stamp: tuple[int, int, int, int] = (0, 0, 0, 0)  # (mtime_ns, ctime_ns, inode, device)
+    stamp: str = ""  # "mtime_ns:ctime_ns:inode:device"
 
 
 @dataclass
@@ -76,6 +79,11 @@ class Inventory:
     )
     _facts: dict[str, tuple[str | None, frozenset[str]]] = field(default_factory=dict, repr=False)
     _recalled: set[str] = field(default_factory=set, repr=False)
+
+    def __getstate__(self) -> dict:
+        # A worker process reads what it needs itself: the run's file facts (one per file)
+        # and the audits' probes stay in this process instead of a copy in every worker.
+        return {**self.__dict__, "_facts": {}, "_recalled": set(), "probes": {}}
 
     def files(self, content_only: bool = True) -> Iterator[Entry]:
         for entry in self.entries:
@@ -117,7 +125,7 @@ class Inventory:
 
         space = namespace("facts", sorted(self.probes), max_size)
         return {
-            e.rel: cache.key(space, e.rel, str(e.size), *map(str, e.stamp))
+            e.rel: cache.key(space, e.rel, str(e.size), e.stamp)
             for e in self.files(content_only=False)
         }
 
@@ -158,7 +166,7 @@ class Inventory:
             entry = entries.get(rel)
             if digest is None or entry is None or rel in self._recalled:
                 continue
-            if max(entry.stamp[0], entry.stamp[1]) < settled:
+            if max(map(int, entry.stamp.split(":")[:2])) < settled:
                 fresh[keys[rel]] = [digest, sorted(probes)]
         cache.put_many(fresh, count=False)
 
@@ -285,7 +293,7 @@ def build_inventory(
                     content=content,
                     link_target=link_target,
                     tracked=listing.get(rel) if listing is not None else None,
-                    stamp=(st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_dev),
+                    stamp=f"{st.st_mtime_ns}:{st.st_ctime_ns}:{st.st_ino}:{st.st_dev}",
                 )
             )
             if kind == "dir":

@@ -57,7 +57,10 @@ def _error_finding(ctx: AuditContext, message: str) -> Finding:
 
 # Pure-Python audits of the whole tree run in a worker process of their own on a tree
 # this large (and more than one job): in threads they would share one core (the GIL).
-OFFLOAD_MIN_FILES = 2000
+# Above OFFLOAD_MAX_FILES they stay in threads: each worker would hold its own copy of
+# the inventory, and on such a tree the engines' work dominates the run anyway.
+OFFLOAD_MIN_FILES = 2_000
+OFFLOAD_MAX_FILES = 20_000
 
 
 def offload(audit: Audit, ctx: AuditContext) -> bool:
@@ -65,7 +68,9 @@ def offload(audit: Audit, ctx: AuditContext) -> bool:
         audit.cpu_bound
         and ctx.config.jobs > 1
         and audit.memo_reads(ctx) is not None  # reads only the tree: nothing live
-        and sum(1 for _ in ctx.inventory.files(content_only=False)) >= OFFLOAD_MIN_FILES
+        and OFFLOAD_MIN_FILES
+        <= sum(1 for _ in ctx.inventory.files(content_only=False))
+        <= OFFLOAD_MAX_FILES
     )
 
 
