@@ -21,9 +21,9 @@ def cached_per_file(
     decode: Callable[[Any], R],
 ) -> list[R]:
     """Results for `files`, in their order. `scan` returns (rel, digest of the bytes the
-    engine read or None, result) for the files it is given. A fresh result is kept only when the digest
-    of what the engine read equals the digest the lookup used: a file that changed
-    in between is scanned again next run rather than filed under the wrong content."""
+    engine read or None, result) for the files it is given. A fresh result is kept only
+    when the digest of what the engine read equals the digest the lookup used: a file
+    that changed in between is scanned again next run, not filed under the wrong content."""
     cache = ctx.cache
     if not cache.enabled:
         fresh = scan(list(files))
