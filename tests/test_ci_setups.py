@@ -29,6 +29,11 @@ def test_github_actions_workflow():
         "json:hardcheck-report.json",
     ):
         assert needle in run
+    audit = next(s for s in steps if s.get("name") == "Audit")
+    assert "secrets.HARDCHECK_FINGERPRINT_KEY" in audit["env"]["HARDCHECK_FINGERPRINT_KEY"]
+    cache = next(s for s in steps if s.get("uses", "").startswith("actions/cache"))
+    assert cache["with"]["path"] == "~/.cache/hardcheck"  # platformdirs' user cache on Linux
+    assert steps.index(cache) < steps.index(audit)
     uses = [s.get("uses", "") for s in steps]
     assert any(u.startswith("github/codeql-action/upload-sarif") for u in uses)
     assert any(u.startswith("actions/upload-artifact") for u in uses)
