@@ -170,14 +170,21 @@ def _poetry_pin(constraint: str) -> str | None:
         return None
 
 
-def parse_pyproject(root: Path, rel: str, out: Declared) -> None:
-    path = root / rel
+def _read_toml(root: Path, rel: str, out: Declared, what: str) -> tuple[str, dict] | None:
+    """The file's text and data, or None with the problem recorded."""
     try:
-        text = path.read_text(encoding="utf-8")
-        data = _toml.loads(text)
+        text = (root / rel).read_text(encoding="utf-8")
+        return text, _toml.loads(text)
     except (OSError, UnicodeDecodeError, _toml.TOMLDecodeError) as exc:
-        out.problems.append((rel, f"cannot read pyproject.toml: {exc}"))
+        out.problems.append((rel, f"cannot read {what}: {exc}"))
+        return None
+
+
+def parse_pyproject(root: Path, rel: str, out: Declared) -> None:
+    read = _read_toml(root, rel, out, "pyproject.toml")
+    if read is None:
         return
+    text, data = read
     project = data.get("project") if isinstance(data.get("project"), dict) else {}
     specs = list(project.get("dependencies", []) or [])
     for group in (project.get("optional-dependencies", {}) or {}).values():
@@ -243,13 +250,10 @@ def parse_pyproject(root: Path, rel: str, out: Declared) -> None:
 
 def parse_lock(root: Path, rel: str, out: Declared) -> None:
     """poetry.lock and uv.lock: [[package]] name/version; pylock.toml: [[packages]]."""
-    path = root / rel
-    try:
-        text = path.read_text(encoding="utf-8")
-        data = _toml.loads(text)
-    except (OSError, UnicodeDecodeError, _toml.TOMLDecodeError) as exc:
-        out.problems.append((rel, f"cannot read lock file: {exc}"))
+    read = _read_toml(root, rel, out, "lock file")
+    if read is None:
         return
+    text, data = read
     out.files.append(rel)
     packages = data.get("packages" if rel.endswith("pylock.toml") else "package", [])
     for pkg in packages if isinstance(packages, list) else []:
