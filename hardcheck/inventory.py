@@ -9,6 +9,7 @@ an ignored `.env` lying world-readable on a deployed box is exactly what it must
 
 from __future__ import annotations
 
+import functools
 import os
 import stat
 import subprocess
@@ -79,11 +80,23 @@ class Inventory:
     )
     _facts: dict[str, tuple[str | None, frozenset[str]]] = field(default_factory=dict, repr=False)
     _recalled: set[str] = field(default_factory=set, repr=False)
+    _stamp_key_map: dict[str, str] | None = field(default=None, repr=False)
 
     def __getstate__(self) -> dict:
         # A worker process reads what it needs itself: the run's file facts (one per file)
         # and the audits' probes stay in this process instead of a copy in every worker.
-        return {**self.__dict__, "_facts": {}, "_recalled": set(), "probes": {}}
+        return {
+            **self.__dict__,
+            "_facts": {},
+            "_recalled": set(),
+            "probes": {},
+            "_stamp_key_map": None,
+        }
+
+    @functools.cached_property
+    def file_count(self) -> int:
+        """Regular files present, content or not."""
+        return sum(1 for e in self.entries if e.kind == "file")
 
     def files(self, content_only: bool = True) -> Iterator[Entry]:
         for entry in self.entries:
@@ -121,13 +134,15 @@ class Inventory:
     STAMP_SETTLE = 2.0
 
     def _stamp_keys(self, cache, max_size: int) -> dict[str, str]:
-        from .cache import namespace
+        if self._stamp_key_map is None:  # once per run: recall and keep use the same keys
+            from .cache import namespace
 
-        space = namespace("facts", sorted(self.probes), max_size)
-        return {
-            e.rel: cache.key(space, e.rel, str(e.size), e.stamp)
-            for e in self.files(content_only=False)
-        }
+            space = namespace("facts", sorted(self.probes), max_size)
+            self._stamp_key_map = {
+                e.rel: cache.key(space, e.rel, str(e.size), e.stamp)
+                for e in self.files(content_only=False)
+            }
+        return self._stamp_key_map
 
     def recall_facts(self, cache, max_size: int) -> int:
         """Known facts for files whose stamp is unchanged; how many were found."""
@@ -148,7 +163,7 @@ class Inventory:
             "source": self.source,
             "note": safe(self.note),
             "entries": len(self.entries),
-            "files": sum(1 for e in self.entries if e.kind == "file"),
+            "files": self.file_count,
             "content_files": sum(1 for _ in self.files()),
             "excluded": self.excluded,
             "problems": len(self.problems),

@@ -68,9 +68,7 @@ def offload(audit: Audit, ctx: AuditContext) -> bool:
         audit.cpu_bound
         and ctx.config.jobs > 1
         and audit.memo_reads(ctx) is not None  # reads only the tree: nothing live
-        and OFFLOAD_MIN_FILES
-        <= sum(1 for _ in ctx.inventory.files(content_only=False))
-        <= OFFLOAD_MAX_FILES
+        and OFFLOAD_MIN_FILES <= ctx.inventory.file_count <= OFFLOAD_MAX_FILES
     )
 
 

@@ -193,10 +193,8 @@ class SecretsAudit(Audit):
             history.extend(hist)
             return per_file
 
-        # detect-secrets lists its plugins in an order that varies between configurations
-        settings = {k: sorted(map(json.dumps, v)) for k, v in config.items()}
         space = namespace(
-            "secrets", _engine_version(), settings, options, keyed_id("cache", key),
+            "secrets", _engine_version(), config, options, keyed_id("cache", key),
             sorted(false_positives),
         )  # fmt: skip
         t0 = time.monotonic()
