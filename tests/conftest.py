@@ -79,6 +79,16 @@ def copy_sample(name: str, dest: Path) -> Path:
     return target
 
 
+def sample_with_hostile_name(dest: Path, name: str, content: str) -> Path:
+    """A copy of the insecure sample plus a 0644 file whose name is markup meant to run in
+    a report (every output must show it as text)."""
+    root = copy_sample("insecure-fastapi", dest)
+    hostile = root / name
+    hostile.write_text(content)
+    os.chmod(hostile, 0o644)
+    return root
+
+
 def tree_digest(root: Path) -> str:
     """Names, kinds, modes, link targets and contents of everything under root."""
     h = hashlib.sha256()

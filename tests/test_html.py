@@ -6,12 +6,11 @@ taken."""
 from __future__ import annotations
 
 import json
-import os
 import shutil
 
 import pytest
 
-from tests.conftest import copy_sample, run_cli
+from tests.conftest import run_cli, sample_with_hostile_name
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 CHROMEDRIVER = shutil.which("chromedriver")
@@ -42,10 +41,7 @@ def browser():
 @pytest.fixture(scope="module")
 def page(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("html")
-    root = copy_sample("insecure-fastapi", tmp)
-    hostile = root / "<img src=x onerror=alert(1)>.env"
-    hostile.write_text("X=1\n")
-    os.chmod(hostile, 0o644)
+    root = sample_with_hostile_name(tmp, "<img src=x onerror=alert(1)>.env", "X=1\n")
     earlier = tmp / "earlier.json"
     run_cli("audit", str(root), "--only", "permissions", "--format", f"json:{earlier}", "-q")
     out, data = tmp / "report.html", tmp / "report.json"

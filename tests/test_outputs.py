@@ -6,14 +6,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 
 import pytest
 from jsonschema import Draft4Validator
 from junitparser import JUnitXml
 from prometheus_client.openmetrics.parser import text_string_to_metric_families
 
-from tests.conftest import REPO, SHARED, copy_sample, run_cli
+from tests.conftest import REPO, SHARED, run_cli, sample_with_hostile_name
 
 SARIF_SCHEMA = SHARED / "schemas" / "sarif-schema-2.1.0.json"
 FORMATS = ("json", "sarif", "junit", "markdown", "openmetrics", "html")
@@ -22,10 +21,8 @@ FORMATS = ("json", "sarif", "junit", "markdown", "openmetrics", "html")
 @pytest.fixture(scope="module")
 def outputs(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("out")
-    root = copy_sample("insecure-fastapi", tmp)
-    evil = root / "[click](javascript:alert(1)) <img src=x onerror=alert(1)>.env"
-    evil.write_text("TOKEN=x\n")
-    os.chmod(evil, 0o644)
+    name = "[click](javascript:alert(1)) <img src=x onerror=alert(1)>.env"
+    root = sample_with_hostile_name(tmp, name, "TOKEN=x\n")
     args = []
     for fmt in FORMATS:
         args += ["--format", f"{fmt}:{tmp / ('r.' + fmt)}"]
