@@ -8,6 +8,8 @@
 /deflatebomb a raw-deflate body that inflates to 200 MiB (built on first use)
 /garbage     answers with bytes that are not HTTP at all
 /drip        sends its response one byte every 0.3 s
+/session     sets a session cookie unless the request already carries a cookie (as
+             Django and Flask do for a new session)
 anything else: a plain 200 with no security headers
 """
 
@@ -74,14 +76,14 @@ class FaultServer:
                     return
                 data += chunk
             path = data.split(b" ", 2)[1].decode("latin-1") if data.count(b" ") >= 2 else "/"
-            self._respond(conn, path)
+            self._respond(conn, path, data)
         except OSError:
             pass
         finally:
             with contextlib.suppress(OSError):
                 conn.close()
 
-    def _respond(self, conn: socket.socket, path: str) -> None:
+    def _respond(self, conn: socket.socket, path: str, request: bytes) -> None:
         if path.startswith("/hang"):
             self.stop.wait(60)
         elif path.startswith("/reset"):
@@ -117,8 +119,11 @@ class FaultServer:
                 conn.sendall(bytes([byte]))
                 time.sleep(0.3)
         else:
+            cookie = b""
+            if path.startswith("/session") and b"\r\ncookie:" not in request.lower():
+                cookie = b"Set-Cookie: sessionid=new; Path=/\r\n"
             body = b"<html><body>plain</body></html>"
             conn.sendall(
-                b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: %d\r\nConnection: close\r\n\r\n%s"
-                % (len(body), body)
+                b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\n%sContent-Length: %d\r\nConnection: close\r\n\r\n%s"
+                % (cookie, len(body), body)
             )

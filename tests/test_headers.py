@@ -435,6 +435,25 @@ def test_faults_are_bounded_errors_and_other_urls_complete(tmp_path):
     assert report.exit_code == 3 and report.complete is False  # nothing high; some URLs unaudited
 
 
+@pytest.mark.parametrize("concurrency", [1, 4])
+def test_each_url_is_fetched_without_cookies_from_the_others(tmp_path, concurrency):
+    # a server that sets its session cookie only for a new visitor, as Django and Flask do:
+    # had the client kept the first URL's cookie, the later URLs would show none
+    root = make_tree(
+        tmp_path / "t", {"hardcheck.toml": f"[headers]\nconcurrency = {concurrency}\n"}
+    )
+    with FaultServer() as srv:
+        urls = [f"{srv.url}/session/{i}" for i in range(6)]
+        report = hardcheck.audit(root, only=["headers"], urls=urls)
+    flagged = {
+        f.location.url
+        for f in report.findings
+        if f.location.setting == "cookies-session-without-httponly-flag"
+        and f.status.value == "fail"
+    }
+    assert flagged == set(urls)
+
+
 def test_nginx_add_header_trap_static_and_live(tmp_path):
     http = (
         "    server {\n        listen 127.0.0.1:{port};\n"

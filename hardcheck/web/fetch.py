@@ -164,8 +164,16 @@ async def fetch(
     max_hops: int = MAX_HOPS,
     cap: int = BODY_CAP,
 ) -> Fetched:
-    """Never raises: what went wrong is in `error`/`error_kind`."""
+    """Never raises: what went wrong is in `error`/`error_kind`.
+
+    Each fetch is a first visit: the client's cookies are cleared, so a cookie one URL set
+    is not sent to the next (a server that sets its session cookie only for a new visitor
+    would otherwise hide it). Cookies set along the redirect chain are sent on its later
+    hops, as a browser does. The client must therefore not be shared by concurrent fetches.
+    """
     import httpx
+
+    client.cookies.clear()
 
     try:
         return await asyncio.wait_for(_fetch(client, url, headers or {}, max_hops, cap), deadline)
