@@ -129,7 +129,6 @@ def audit(
     root = root.resolve()
 
     catalogue = load_catalogue()
-    schemas = {name: audits.load(name).config_schema for name in audits.available()}
     config = build_config(
         root,
         config_file=Path(config_file) if config_file else None,
@@ -145,7 +144,7 @@ def audit(
             "skip": _names(skip),
             "urls": list(urls),
         },
-        audit_schemas=schemas,
+        audit_schemas=audits.ConfigSchemas(),
     )
     chosen = select_audits(config.only, config.skip)
     _check_references(config, catalogue)

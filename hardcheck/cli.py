@@ -4,6 +4,7 @@ the commands that need them, so `--version`, `rules` and `explain` start fast.""
 from __future__ import annotations
 
 import difflib
+import importlib
 import json
 import os
 import signal
@@ -17,6 +18,10 @@ from . import __version__
 EXIT_USAGE = 2
 SEVERITIES = ("critical", "high", "medium", "low", "info")
 ENVIRONMENTS = ("production", "staging", "development")
+RENDERER_MODULES = {
+    "json": "json_report",
+    **{n: n for n in ("sarif", "junit", "markdown", "openmetrics", "html")},
+}
 
 AUDIT_HELP = """Audit the service tree at PATH (default: the current directory).
 
@@ -232,8 +237,6 @@ def audit_command(
     from .cache import NO_CACHE_NOTE
     from .catalogue import CatalogueError
     from .config import ConfigError
-    from .report import console as console_renderer
-    from .report import json_report
     from .report.output import write_atomic
 
     outputs = _parse_formats(formats, output)
@@ -277,27 +280,21 @@ def audit_command(
         signal.signal(signal.SIGTERM, previous)
     if report.cache and report.cache["note"] not in ("", NO_CACHE_NOTE):
         click.echo(f"hardcheck: warning: {report.cache['note']}", err=True)
-    from .fleet import load_report
-    from .report import html, junit, markdown, openmetrics, sarif
-
     history = []
-    for earlier in trend:
-        try:
-            history.append(load_report(earlier))
-        except ConfigError as exc:
-            fail_usage(str(exc))
-    renderers = {
-        "html": lambda r: html.render(r, history),
-        "json": json_report.render,
-        "sarif": sarif.render,
-        "junit": junit.render,
-        "markdown": markdown.render,
-        "openmetrics": openmetrics.render,
-    }
+    if trend:
+        from .fleet import load_report
+
+        for earlier in trend:
+            try:
+                history.append(load_report(earlier))
+            except ConfigError as exc:
+                fail_usage(str(exc))
     for name, target in outputs:
         if name == "console":
             continue
-        text = renderers[name](report)
+        # only the formats asked for are imported (the console one loads rich)
+        module = importlib.import_module(f".report.{RENDERER_MODULES[name]}", __package__)
+        text = module.render(report, history) if name == "html" else module.render(report)
         if target is None:
             sys.stdout.write(text)
             continue
@@ -306,6 +303,8 @@ def audit_command(
         except OSError as exc:
             fail_usage(f"cannot write the {name} report to {target}: {exc.strerror or exc}")
     if any(name == "console" for name, _ in outputs):
+        from .report import console as console_renderer
+
         color = False if (no_color or os.environ.get("NO_COLOR")) else None
         console_renderer.render(report, sys.stdout, color=color, quiet=quiet)
     sys.exit(report.exit_code)
@@ -590,8 +589,7 @@ def schema_command(kind: str) -> None:
     from . import audits
     from .config import core_schema
 
-    schemas = {name: audits.load(name).config_schema for name in audits.available()}
-    click.echo(json.dumps(core_schema(schemas), indent=2))
+    click.echo(json.dumps(core_schema(audits.ConfigSchemas()), indent=2))
 
 
 if __name__ == "__main__":  # pragma: no cover

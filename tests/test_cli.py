@@ -43,6 +43,40 @@ def test_console_script_version_loads_neither_cli_nor_engines():
         assert not {m for m in modules if m.split(".")[0] in ("bandit", "detect_secrets", "httpx")}
 
 
+def test_one_audit_imports_only_what_it_and_its_config_tables_need(tmp_path):
+    """A headers-only JSON run imports no other audit and no console renderer; an audit
+    whose table the config has is still imported, so its table is still validated."""
+    import json
+    import subprocess
+    import sys
+
+    tree, listing = tmp_path / "svc", tmp_path / "modules.json"
+    tree.mkdir()
+    script = (
+        "import json, sys\n"
+        f"sys.argv = ['hardcheck', 'audit', {str(tree)!r}, '--only', 'headers', '--format', 'json', '--no-cache']\n"
+        "from hardcheck.cli import main\n"
+        "try:\n    main()\n"
+        f"finally:\n    open({str(listing)!r}, 'w').write(json.dumps(sorted(sys.modules)))\n"
+    )
+
+    def imported(config: str) -> tuple[set[str], subprocess.CompletedProcess]:
+        (tree / "hardcheck.toml").write_text(config)
+        run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+        return set(json.loads(listing.read_text())), run
+
+    modules, run = imported("[headers]\nprofile = 'strict'\n")
+    assert run.returncode == 0, run.stderr[-500:]
+    audits = {m for m in modules if m.startswith("hardcheck.audits.") and "._" not in m}
+    assert audits == {"hardcheck.audits.base", "hardcheck.audits.headers"}
+    assert "hardcheck.report.json_report" in modules
+    assert "hardcheck.report.console" not in modules
+
+    modules, run = imported("[code]\nseverity = 'loud'\n")
+    assert run.returncode == 2, run.stderr[-500:]
+    assert "hardcheck.audits.code_audit" in modules and "code" in run.stderr
+
+
 def test_help_has_examples_and_exit_codes():
     run = run_cli("audit", "--help")
     assert run.code == 0

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import importlib
+from collections.abc import Iterator, Mapping
 
 from .base import Audit, AuditContext
 
@@ -31,6 +32,22 @@ def load(name: str) -> type[Audit]:
     return getattr(importlib.import_module(module_name), cls_name)
 
 
+class ConfigSchemas(Mapping[str, dict]):
+    """Each audit's config table schema by audit name; an audit is imported only when its
+    schema is read, so validating a config imports just the audits it configures."""
+
+    def __getitem__(self, name: str) -> dict:
+        if name not in available():
+            raise KeyError(name)
+        return load(name).config_schema
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(available())
+
+    def __len__(self) -> int:
+        return len(available())
+
+
 def register(cls: type[Audit]) -> type[Audit]:
     """Add (or replace) an audit; usable as a class decorator by plugins and tests."""
     _registered[cls.name] = cls
@@ -41,4 +58,4 @@ def unregister(name: str) -> None:
     _registered.pop(name, None)
 
 
-__all__ = ["Audit", "AuditContext", "available", "load", "register", "unregister"]
+__all__ = ["Audit", "AuditContext", "ConfigSchemas", "available", "load", "register", "unregister"]
