@@ -844,8 +844,8 @@ def check_all(
         _values(headers, "content-security-policy-report-only"),
         f.body,
     )
-    hsts_ok = any(r.status == "pass" for r in check_hsts(f))
     results = check_hsts(f)
+    hsts_ok = any(r.status == "pass" for r in results)
     for o in csp.outcomes:
         results.append(
             Result(
