@@ -5,6 +5,7 @@ http and https, TLS failures, nginx's add_header trap, and a fault server."""
 from __future__ import annotations
 
 import datetime as dt
+import socket
 import time
 
 import httpx
@@ -433,6 +434,28 @@ def test_faults_are_bounded_errors_and_other_urls_complete(tmp_path):
     assert graded == {f"{srv.url}/gzipbomb", f"{srv.url}/ok"}
     assert report.audits[0].stats["bodies_truncated"] == 1
     assert report.exit_code == 3 and report.complete is False  # nothing high; some URLs unaudited
+
+
+def test_checks_of_urls_that_did_not_answer_are_not_passes(tmp_path):
+    closed = socket.socket()  # bound, never listening: connections are refused
+    closed.bind(("127.0.0.1", 0))
+    refused = f"http://127.0.0.1:{closed.getsockname()[1]}/"
+    root = make_tree(tmp_path / "t", {"README.md": "x\n"})
+    try:
+        alone = hardcheck.audit(root, only=["headers"], urls=[refused])
+        with FaultServer() as srv:
+            mixed = hardcheck.audit(root, only=["headers"], urls=[refused, f"{srv.url}/ok"])
+    finally:
+        closed.close()
+    live = {f"HDR{n:03d}" for n in range(1, 20)} - {"HDR018"}
+    statuses = {f.rule_id: f.status.value for f in alone.findings if f.rule_id in live}
+    assert statuses and set(statuses.values()) == {"skip"}, statuses
+    skipped = next(f for f in alone.findings if f.rule_id == "HDR005")
+    assert "none of the 1 URL(s) could be audited" in skipped.message
+    assert alone.exit_code == 3
+    passed = next(f for f in mixed.findings if f.rule_id == "HDR014")
+    assert passed.status.value == "pass"
+    assert passed.message.endswith("checked 1 URL(s); 1 could not be audited (HDR018)")
 
 
 @pytest.mark.parametrize("concurrency", [1, 4])

@@ -83,11 +83,14 @@ class HeadersAudit(Audit):
                     key=r.key,
                 )
             )
+        self.audited: list[str] = []  # URLs that answered: the live rules looked at these
         if self.urls:
             if opts.get("insecure"):
                 ctx.note = "TLS certificates were NOT verified (insecure mode)"
             fetched = asyncio.run(self.fetch_all(ctx))
             for url, main, twin, cors in fetched:
+                if main.final is not None:
+                    self.audited.append(url)
                 findings += self.url_findings(ctx, url, main, twin, cors)
         ctx.stats["urls"] = len(self.urls)
         return self.summarise(ctx, findings)
@@ -251,12 +254,16 @@ class HeadersAudit(Audit):
     def applies(self, ctx: AuditContext, rule_id: str) -> bool:
         if rule_id in STRICT_ONLY and not self.strict:
             return False
-        if rule_id == "HDR013":
-            return any(u.lower().startswith("https://") for u in self.urls)
-        if rule_id in LIVE_RULES or rule_id == "HDR017":
+        # A live rule passes only on URLs that answered: a URL that could not be fetched
+        # is an HDR018 error, and its checks are not passes.
+        if rule_id == "HDR018":
             return bool(self.urls)
+        if rule_id == "HDR013":
+            return any(u.lower().startswith("https://") for u in self.audited)
+        if rule_id in LIVE_RULES or rule_id == "HDR017":
+            return bool(self.audited)
         if rule_id == "HDR024":
-            return bool(self.urls and self.static.promises)
+            return bool(self.audited and self.static.promises)
         s = self.static
         return {
             "HDR020": s.django_modules,
@@ -269,15 +276,20 @@ class HeadersAudit(Audit):
         if rule_id in STATIC_RULES:
             s = self.static
             return f"checked {s.django_modules} Django settings module(s), {s.flask_apps} Flask app(s), {s.nginx_configs} nginx config(s)"
-        return f"checked {len(self.urls)} URL(s)"
+        if rule_id == "HDR018":
+            return f"all {len(self.urls)} URL(s) answered"
+        unanswered = len(self.urls) - len(self.audited)
+        return f"checked {len(self.audited)} URL(s)" + (
+            f"; {unanswered} could not be audited (HDR018)" if unanswered else ""
+        )
 
     def skip_reason(self, ctx: AuditContext, rule_id: str) -> str:
         if rule_id in STRICT_ONLY and not self.strict:
             return "checked only with --headers-profile strict"
         if rule_id in LIVE_RULES or rule_id in ("HDR017", "HDR024"):
-            return (
-                "no URL given (--url URL or [headers] urls)"
-                if not self.urls
-                else "nothing to check on these URLs"
-            )
+            if not self.urls:
+                return "no URL given (--url URL or [headers] urls)"
+            if not self.audited:
+                return f"none of the {len(self.urls)} URL(s) could be audited (HDR018)"
+            return "nothing to check on these URLs"
         return "not applicable: no Django settings, Flask app or nginx config found"
