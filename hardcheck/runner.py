@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from typing import Callable
 
 from . import memo
-from .audits._pool import start_forkserver
 from .audits.base import Audit, AuditContext
 from .model import AuditResult, Finding, Location, Severity, Status
 from .safetext import safe
@@ -138,6 +137,8 @@ def run_audits(
         contexts[audit.name] = make_context(audit)
     offloading = [audit for audit in audits if offload(audit, contexts[audit.name])]
     if offloading:
+        from .audits._pool import start_forkserver  # multiprocessing: only when used
+
         # Their workers fork ready-made. Not the engines' modules: on a rerun the engines
         # mostly read the cache and scan in-process, and preloading them would make the
         # whole-tree audits wait for imports they do not use.

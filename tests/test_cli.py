@@ -71,6 +71,7 @@ def test_one_audit_imports_only_what_it_and_its_config_tables_need(tmp_path):
     assert audits == {"hardcheck.audits.base", "hardcheck.audits.headers"}
     assert "hardcheck.report.json_report" in modules
     assert "hardcheck.report.console" not in modules
+    assert "multiprocessing" not in modules  # worker pools start only for the tree audits
 
     modules, run = imported("[code]\nseverity = 'loud'\n")
     assert run.returncode == 2, run.stderr[-500:]
