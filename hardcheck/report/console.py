@@ -35,7 +35,7 @@ PIPE_WIDTH = 160
 def make_console(stream: IO[str], *, color: bool | None = None) -> Console:
     """A terminal gets its own width and colour; a pipe or file gets long plain lines."""
     is_tty = hasattr(stream, "isatty") and stream.isatty()
-    return Console(
+    console = Console(
         file=stream,
         no_color=color is False,
         width=None if is_tty else PIPE_WIDTH,
@@ -43,6 +43,10 @@ def make_console(stream: IO[str], *, color: bool | None = None) -> Console:
         emoji=False,
         markup=False,
     )
+    # Measured once: otherwise rich asks the terminal for its size on every print, which
+    # was a large part of drawing a checklist of thousands of items.
+    console.size = console.size
+    return console
 
 
 def _symbols(stream: IO[str]) -> dict[Status, str]:
