@@ -458,6 +458,30 @@ def test_checks_of_urls_that_did_not_answer_are_not_passes(tmp_path):
     assert passed.message.endswith("checked 1 URL(s); 1 could not be audited (HDR018)")
 
 
+def test_pages_are_judged_as_they_arrive_not_all_held(tmp_path, monkeypatch):
+    # each page body may be 256 KiB: a long URL list must not keep every page in memory
+    import gc
+
+    from hardcheck.audits.headers import HeadersAudit
+    from hardcheck.web.fetch import Fetched
+
+    alive: list[int] = []
+    judge = HeadersAudit.url_findings
+
+    def counting(self, *args, **kwargs):
+        mine = (o for o in gc.get_objects() if isinstance(o, Fetched))  # not other tests'
+        alive.append(sum(o.url.startswith(f"{srv.url}/ok/") for o in mine))
+        return judge(self, *args, **kwargs)
+
+    monkeypatch.setattr(HeadersAudit, "url_findings", counting)
+    root = make_tree(tmp_path / "t", {"hardcheck.toml": "[headers]\nconcurrency = 2\n"})
+    with FaultServer() as srv:
+        urls = [f"{srv.url}/ok/{i}" for i in range(12)]
+        report = hardcheck.audit(root, only=["headers"], urls=urls)
+    assert len(alive) == 12 and max(alive) <= 4, alive
+    assert sum(f.rule_id == "HDR017" for f in report.findings) == 12
+
+
 @pytest.mark.parametrize("concurrency", [1, 4])
 def test_each_url_is_fetched_without_cookies_from_the_others(tmp_path, concurrency):
     # a server that sets its session cookie only for a new visitor, as Django and Flask do:

@@ -87,11 +87,10 @@ class HeadersAudit(Audit):
         if self.urls:
             if opts.get("insecure"):
                 ctx.note = "TLS certificates were NOT verified (insecure mode)"
-            fetched = asyncio.run(self.fetch_all(ctx))
-            for url, main, twin, cors in fetched:
-                if main.final is not None:
+            for url, (answered, url_findings) in zip(self.urls, asyncio.run(self.fetch_all(ctx))):
+                if answered:
                     self.audited.append(url)
-                findings += self.url_findings(ctx, url, main, twin, cors)
+                findings += url_findings
         ctx.stats["urls"] = len(self.urls)
         return self.summarise(ctx, findings)
 
@@ -124,7 +123,8 @@ class HeadersAudit(Audit):
         return out
 
     # --- live ------------------------------------------------------------------------------------
-    async def fetch_all(self, ctx: AuditContext):
+    async def fetch_all(self, ctx: AuditContext) -> list[tuple[bool, list[Finding]]]:
+        """Per URL, in the order given: whether it answered, and its findings."""
         import httpx
 
         opts = ctx.options
@@ -157,7 +157,7 @@ class HeadersAudit(Audit):
         todo: asyncio.Queue[tuple[int, str]] = asyncio.Queue()
         for item in enumerate(self.urls):
             todo.put_nowait(item)
-        done: list[Any] = [None] * len(self.urls)
+        done: list[tuple[bool, list[Finding]]] = [(False, [])] * len(self.urls)
 
         async def worker() -> None:
             # One client per worker rather than one shared pool: httpcore's pool
@@ -168,7 +168,7 @@ class HeadersAudit(Audit):
                     index, url = todo.get_nowait()
                     done[index] = await one(client, url)
 
-        async def one(client: httpx.AsyncClient, url: str):
+        async def one(client: httpx.AsyncClient, url: str) -> tuple[bool, list[Finding]]:
             # The main request carries a foreign Origin (as the Observatory's does), so
             # its answer also shows whether CORS reflects arbitrary origins.
             main = await fetch(
@@ -183,7 +183,8 @@ class HeadersAudit(Audit):
                 twin = await fetch(
                     client, http_twin(url), headers=extra, deadline=deadline, max_hops=hops
                 )
-            return url, main, twin, main
+            # judged at once, so a long URL list does not hold every page body
+            return main.final is not None, self.url_findings(ctx, url, main, twin, main)
 
         await asyncio.gather(*(worker() for _ in range(min(concurrency, len(self.urls)))))
         return done
