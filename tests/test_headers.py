@@ -16,7 +16,7 @@ import hardcheck
 from hardcheck.web import checks
 from hardcheck.web.csp import evaluate
 from hardcheck.web.fetch import Fetched, Hop
-from tests.conftest import make_tree
+from tests.conftest import SAMPLES, make_tree
 from tests.faultserver import FaultServer
 from tests.servers import nginx_server, uvicorn_app
 
@@ -434,6 +434,14 @@ def test_faults_are_bounded_errors_and_other_urls_complete(tmp_path):
     assert graded == {f"{srv.url}/gzipbomb", f"{srv.url}/ok"}
     assert report.audits[0].stats["bodies_truncated"] == 1
     assert report.exit_code == 3 and report.complete is False  # nothing high; some URLs unaudited
+
+
+def test_static_passes_name_what_each_rule_read():
+    report = hardcheck.audit(SAMPLES / "insecure-fastapi", only=["headers"])
+    passes = {f.rule_id: f.message for f in report.findings if f.status.value == "pass"}
+    assert passes["HDR022"] == "checked 1 nginx config(s)"
+    assert passes["HDR023"] == "checked 1 nginx config(s)"
+    assert "HDR020" not in passes  # no Django settings: a skip, not a pass
 
 
 def test_checks_of_urls_that_did_not_answer_are_not_passes(tmp_path):

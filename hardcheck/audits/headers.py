@@ -276,7 +276,10 @@ class HeadersAudit(Audit):
     def pass_message(self, ctx: AuditContext, rule_id: str) -> str:
         if rule_id in STATIC_RULES:
             s = self.static
-            return f"checked {s.django_modules} Django settings module(s), {s.flask_apps} Flask app(s), {s.nginx_configs} nginx config(s)"
+            return {
+                "HDR020": f"checked {s.django_modules} Django settings module(s)",
+                "HDR021": f"checked {s.flask_apps} Flask app(s)",
+            }.get(rule_id, f"checked {s.nginx_configs} nginx config(s)")
         if rule_id == "HDR018":
             return f"all {len(self.urls)} URL(s) answered"
         unanswered = len(self.urls) - len(self.audited)
