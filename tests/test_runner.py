@@ -147,3 +147,32 @@ def test_worker_tasks_stay_bounded_as_the_tree_grows():
         assert sorted(rel for c in chunks for rel in c) == sorted(f"f{i}.py" for i in range(n))
     sizes = [sum(40_000 + int(rel[1:-3]) for rel in c) for c in large]
     assert max(sizes) <= CHUNK_BYTES + 50_000 and max(sizes) - min(sizes) <= 50_000
+
+
+def test_an_empty_tree_passes_nothing(tmp_path):
+    """A rule that looked at nothing is a skip that says so, never a pass."""
+    import hardcheck
+
+    (tmp_path / "empty").mkdir()
+    report = hardcheck.audit(tmp_path / "empty")
+    passes = [(f.rule_id, f.message) for f in report.findings if f.status.value == "pass"]
+    assert passes == []
+    skips = {f.rule_id: f.message for f in report.findings if f.status.value == "skip"}
+    assert "the tree holds no files" in skips["PRM001"]
+    assert "nothing scanned" in skips["SEC001"]
+    assert "no log files" in skips["LOG006"]
+    assert "no non-empty Python files" in skips["LOG009"]
+    assert report.exit_code == 0
+
+
+def test_one_file_is_enough_to_pass_what_it_was_checked_for(tmp_path):
+    import hardcheck
+
+    (tmp_path / "svc").mkdir()
+    (tmp_path / "svc" / "app.py").write_text("print('hello')\n")
+    report = hardcheck.audit(tmp_path / "svc")
+    passes = {f.rule_id: f.message for f in report.findings if f.status.value == "pass"}
+    assert passes["PRM001"].startswith("checked 1 path(s)")
+    assert passes["SEC001"].startswith("scanned 1 file(s)")
+    assert passes["LOG009"] == "checked 1 Python file(s) for logging.config.listen()"
+    assert "LOG006" not in passes  # still no log file

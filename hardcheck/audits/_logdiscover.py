@@ -217,8 +217,10 @@ class Discoverer:
             if _is_nginx(rel, text):
                 self.found.nginx_configs.append(entry.display)
                 self.found.nginx.extend(_nginx_logs(entry.display, text))
-        if suffix == ".py" and any(m.decode() in text for m in PY_MARKERS):
-            self.python(entry, text)
+        if suffix == ".py":
+            self.ctx.stats["python_files_read"] += 1
+            if any(m.decode() in text for m in PY_MARKERS):
+                self.python(entry, text)
 
     def structured(self, entry: Entry, suffix: str, text: str) -> None:
         try:

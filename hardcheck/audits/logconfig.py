@@ -489,8 +489,10 @@ class LoggingAudit(Audit):
     # --- summary --------------------------------------------------------------------------
     def applies(self, ctx: AuditContext, rule_id: str) -> bool:
         found: Discovery = self._found
-        if rule_id in ("LOG006", "LOG009"):
-            return True
+        if rule_id == "LOG006":
+            return ctx.stats["log_files"] > 0
+        if rule_id == "LOG009":
+            return ctx.stats["python_files_read"] > 0
         if rule_id == "LOG008":
             return bool(found.frameworks or found.commands or found.nginx_configs)
         return found.anything
@@ -499,12 +501,18 @@ class LoggingAudit(Audit):
         f: Discovery = self._found
         if rule_id == "LOG006":
             return f"checked {ctx.stats['log_files']} log file(s) in the tree"
+        if rule_id == "LOG009":
+            return f"checked {ctx.stats['python_files_read']} Python file(s) for logging.config.listen()"
         return (
             f"checked {len(f.configs)} logging config(s), {len(f.commands) + len(f.uvicorn_runs)} "
             f"server command(s), {len(f.gunicorn)} gunicorn config(s), {len(f.nginx_configs)} nginx config(s)"
         )
 
     def skip_reason(self, ctx: AuditContext, rule_id: str) -> str:
+        if rule_id == "LOG006":
+            return "nothing to check: no log files (*.log) in the tree"
+        if rule_id == "LOG009":
+            return "nothing to check: no non-empty Python files in the tree"
         return "not applicable: no logging configuration, server command or nginx config found"
 
 

@@ -73,7 +73,7 @@ class PermissionsAudit(Audit):
             return bool(ctx.options.get("expected-modes"))
         if rule_id in APP_RULES:
             return ctx.stats["app_modules"] > 0 or ctx.stats["settings_modules"] > 0
-        return True
+        return ctx.stats["paths_checked"] > 0  # "checked 0 paths" is no pass
 
     def pass_message(self, ctx: AuditContext, rule_id: str) -> str:
         if rule_id in APP_RULES:
@@ -83,7 +83,9 @@ class PermissionsAudit(Audit):
     def skip_reason(self, ctx: AuditContext, rule_id: str) -> str:
         if rule_id == "PRM007":
             return "not applicable: no [permissions.expected-modes] table configured"
-        return "not applicable: no Django, Flask, FastAPI or Starlette code or settings found"
+        if rule_id in APP_RULES:
+            return "not applicable: no Django, Flask, FastAPI or Starlette code or settings found"
+        return "nothing to check: the tree holds no files or directories"
 
 
 def _python_file(rel: str) -> bool:

@@ -316,7 +316,7 @@ class SecretsAudit(Audit):
             return self.git
         if rule_id == "SEC004":
             return bool(self.history)
-        return True
+        return ctx.stats["files_scanned"] > 0  # "scanned 0 files" is no pass
 
     def pass_message(self, ctx: AuditContext, rule_id: str) -> str:
         s = ctx.stats
@@ -334,4 +334,10 @@ class SecretsAudit(Audit):
     def skip_reason(self, ctx: AuditContext, rule_id: str) -> str:
         if rule_id == "SEC002":
             return "not applicable: not a git checkout (nothing is committed)"
-        return "history scan not requested (--history N or [secrets] history = N)"
+        if rule_id == "SEC004":
+            return "history scan not requested (--history N or [secrets] history = N)"
+        s = ctx.stats
+        return (
+            f"nothing scanned: no text file in the tree ({s['skipped_binary']} binary and "
+            f"{s['files_excluded']} excluded file(s))"
+        )
