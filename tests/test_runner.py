@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import threading
 import time
 
@@ -76,6 +77,14 @@ def test_crash_and_failing_findings_exit_1(registered, tmp_path):
     assert code == 1
     assert "crashing ! error" in out and "audit crashed: RuntimeError" in out
     assert "PRM002" in out
+    assert re.search(
+        r"score \d+/100 \([A-F]\) · incomplete \(crashing\): it scores only what was audited\n", out
+    )
+
+
+def test_complete_run_says_nothing_of_incompleteness(tmp_path):
+    code, out = _invoke("audit", str(copy_sample("insecure-fastapi", tmp_path)))
+    assert code == 1 and "summary: " in out and "incomplete" not in out
 
 
 def test_hanging_audit_times_out(registered):

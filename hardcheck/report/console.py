@@ -183,6 +183,7 @@ class ConsoleRenderer:
         by_status = counts["by_status"]
         sev = ", ".join(f"{n} {s}" for s, n in counts["failing_by_severity"].items() if n)
         value = report.score
+        broken = ", ".join(a.name for a in report.audits if a.status is Status.ERROR)
         line = Text("\nsummary: ", "bold")
         line.append(f"{by_status['fail']} fail", STYLE[Status.FAIL] if by_status["fail"] else "")
         if sev:
@@ -193,6 +194,9 @@ class ConsoleRenderer:
         if counts["suppressed"]:
             line.append(f", {counts['suppressed']} suppressed")
         line.append(f" · score {value}/100 ({grade(value)})")
+        if broken:
+            # errors do not lower the score, so say that it covers only what was audited
+            line.append(f" · incomplete ({broken}): it scores only what was audited", "yellow")
         c.print(line)
         code = report.exit_code
         new = "new " if report.baseline is not None else ""
@@ -211,7 +215,6 @@ class ConsoleRenderer:
                 "bold red",
             )
         elif code == 3:
-            broken = ", ".join(a.name for a in report.audits if a.status is Status.ERROR)
             verdict = Text(
                 f"result: INCOMPLETE — could not finish: {broken} (exit 3)", "bold yellow"
             )
