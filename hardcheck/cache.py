@@ -163,12 +163,12 @@ class ResultCache:
             try:
                 with conn:
                     conn.executemany("INSERT OR REPLACE INTO entries VALUES (?, ?, ?)", rows)
-                    (count,) = conn.execute("SELECT count(*) FROM entries").fetchone()
-                    if count > MAX_ENTRIES:
+                    (total,) = conn.execute("SELECT count(*) FROM entries").fetchone()
+                    if total > MAX_ENTRIES:
                         conn.execute(
                             "DELETE FROM entries WHERE rowid IN "
                             "(SELECT rowid FROM entries ORDER BY rowid LIMIT ?)",
-                            (count // 4,),
+                            (total // 4,),
                         )
             finally:
                 conn.close()

@@ -221,3 +221,16 @@ def test_unchanged_files_are_not_read_again_and_a_changed_one_always_is(service,
     assert _comparable(after) != _comparable(cold)
     # changed just now (ctime): not settled, so its new facts are not kept yet
     assert _audit(service).cache["unchanged"] == files - 1
+
+
+def test_file_facts_are_not_counted_as_results(tmp_path):
+    from hardcheck.cache import ResultCache
+
+    (tmp_path / "c").mkdir()
+    cache = ResultCache(tmp_path / "c", mac_key=b"k")
+    cache.put_many({"fact": ["digest", []]}, count=False)
+    assert cache.stats.written == 0
+    cache.put_many({"result": {"hits": []}})
+    assert cache.stats.written == 1
+    assert cache.get_many(["fact"], count=False) == {"fact": ["digest", []]}
+    assert (cache.stats.hits, cache.stats.misses) == (0, 0)
