@@ -111,13 +111,13 @@ def run_audits(
     contexts: dict[str, AuditContext] = {}
     started = time.monotonic()
 
-    def work(audit: Audit, ctx: AuditContext) -> None:
+    def work(audit: Audit, ctx: AuditContext, in_worker: bool) -> None:
         t0 = time.monotonic()
         try:
             key = memo.memo_key(audit, ctx)
             findings = memo.recall(ctx, key) if key else None
             if findings is None:
-                findings = offloaded(audit, ctx) if offload(audit, ctx) else list(audit.run(ctx))
+                findings = offloaded(audit, ctx) if in_worker else list(audit.run(ctx))
                 if key:
                     memo.keep(ctx, key, findings)
             results.put(_Outcome(audit.name, findings, "", time.monotonic() - t0))
@@ -146,7 +146,10 @@ def run_audits(
     for audit in audits:
         ctx = contexts[audit.name]
         threading.Thread(
-            target=work, args=(audit, ctx), name=f"audit-{audit.name}", daemon=True
+            target=work,
+            args=(audit, ctx, audit in offloading),
+            name=f"audit-{audit.name}",
+            daemon=True,
         ).start()
 
     outcomes: dict[str, _Outcome] = {}
