@@ -186,9 +186,13 @@ class Inventory:
         cache.put_many(fresh, count=False)
 
 
-def _binary(rel: str, data: bytes) -> bool:
+def is_binary(data: bytes) -> bool:
     """A NUL byte in the first 8 KiB: what every audit here takes for "not text"."""
     return b"\0" in data[:8192]
+
+
+def _binary(rel: str, data: bytes) -> bool:
+    return is_binary(data)
 
 
 def _kind(mode: int) -> str:
@@ -353,7 +357,7 @@ def read_bytes(inv: Inventory, entry: Entry, max_size: int) -> bytes:
 
 def read_text(inv: Inventory, entry: Entry, max_size: int) -> str:
     data = read_bytes(inv, entry, max_size)
-    if b"\0" in data[:8192]:
+    if is_binary(data):
         raise ReadSkipped("binary file (NUL bytes)")
     try:
         return data.decode("utf-8")

@@ -8,7 +8,7 @@ import os
 import re
 from collections.abc import Iterator
 
-from ..inventory import Entry, ReadSkipped, path_spec, read_bytes
+from ..inventory import Entry, ReadSkipped, is_binary, path_spec, read_bytes
 from ..model import Finding, Location, Severity
 from ..pyast import (
     NOT_LITERAL,
@@ -283,7 +283,7 @@ def check_app_settings(ctx: AuditContext, development_paths: tuple[str, ...]) ->
             continue
         if not any(m in data for m in MARKERS):
             continue
-        if b"\0" in data[:8192]:
+        if is_binary(data):
             yield ctx.not_read(entry.display, "binary file (NUL bytes) with a .py name", "binary")
             continue
         try:

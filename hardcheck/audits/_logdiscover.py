@@ -17,7 +17,7 @@ import yaml
 
 from .. import _toml
 from ..cmdline import ServerCommand, commands_in, is_deployment_file
-from ..inventory import Entry, ReadSkipped, read_text
+from ..inventory import Entry, ReadSkipped, is_binary, read_text
 from ..model import Finding
 from ..pyast import (
     SourceError,
@@ -167,7 +167,7 @@ def python_ignored(rel: str, data: bytes) -> bool:
     none of PY_MARKERS: `Discoverer.file` reads it and looks no further."""
     if not rel.endswith(".py") or is_deployment_file(rel) or "logrotate" in rel:
         return False
-    if b"\0" in data[:8192] or any(m in data for m in PY_MARKERS):
+    if is_binary(data) or any(m in data for m in PY_MARKERS):
         return False
     try:
         data.decode("utf-8")

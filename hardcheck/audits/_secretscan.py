@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from ..cache import digest_bytes
+from ..inventory import is_binary
 from ..pyast import PARSE_LOCK
 from ..redact import keyed_id
 
@@ -648,7 +649,7 @@ def scan_one(root: str, rel: str, result: ChunkResult) -> str | None:
         )
         result.count("skipped_too_large")
         return None
-    if b"\0" in data[:8192]:
+    if is_binary(data):
         result.count("skipped_binary")
         return digest_bytes(data)
     try:
