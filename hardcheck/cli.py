@@ -4,7 +4,6 @@ the commands that need them, so `--version`, `rules` and `explain` start fast.""
 from __future__ import annotations
 
 import difflib
-import importlib
 import json
 import os
 import signal
@@ -18,10 +17,6 @@ from . import __version__
 EXIT_USAGE = 2
 SEVERITIES = ("critical", "high", "medium", "low", "info")
 ENVIRONMENTS = ("production", "staging", "development")
-RENDERER_MODULES = {
-    "json": "json_report",
-    **{n: n for n in ("sarif", "junit", "markdown", "openmetrics", "html")},
-}
 
 AUDIT_HELP = """Audit the service tree at PATH (default: the current directory).
 
@@ -237,6 +232,7 @@ def audit_command(
     from .cache import NO_CACHE_NOTE
     from .catalogue import CatalogueError
     from .config import ConfigError
+    from .report import render_text
     from .report.output import write_atomic
 
     outputs = _parse_formats(formats, output)
@@ -292,9 +288,7 @@ def audit_command(
     for name, target in outputs:
         if name == "console":
             continue
-        # only the formats asked for are imported (the console one loads rich)
-        module = importlib.import_module(f".report.{RENDERER_MODULES[name]}", __package__)
-        text = module.render(report, history) if name == "html" else module.render(report)
+        text = render_text(name, report, history)
         if target is None:
             sys.stdout.write(text)
             continue
