@@ -158,8 +158,8 @@ def headers_examined(url: str, strict: bool) -> int:
 
     import httpx
 
-    from hardcheck.web.checks import check_all
-    from hardcheck.web.fetch import fetch
+    from hardcheck.audits.headers.checks import check_all
+    from hardcheck.audits.headers.fetch import fetch
 
     seen: set[str] = set()
 

@@ -14,9 +14,9 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from . import __version__, audits, memo
+from . import __version__, audits
 from .baseline import load as load_baseline
-from .cache import NO_CACHE_ENV, NO_CACHE_NOTE, ResultCache, open_cache
+from .cache import NO_CACHE_ENV, NO_CACHE_NOTE, ResultCache, memo, open_cache
 from .catalogue import Catalogue, load_catalogue
 from .config import Config, ConfigError, build_config
 from .inventory import build_inventory

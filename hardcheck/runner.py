@@ -16,8 +16,8 @@ import traceback
 from dataclasses import dataclass
 from typing import Callable
 
-from . import memo
 from .audits.base import Audit, AuditContext
+from .cache import memo
 from .model import AuditResult, Finding, Location, Severity, Status
 from .safetext import safe
 
@@ -81,7 +81,7 @@ def _run_in_process(name, root, inventory, config, catalogue, options):
 
 def offloaded(audit: Audit, ctx: AuditContext) -> list[Finding]:
     """`audit.run` in a worker process; its stats and note come back with its findings."""
-    from .audits._pool import run_pooled
+    from .pool import run_pooled
 
     args = (audit.name, ctx.root, ctx.inventory, ctx.config, ctx.catalogue, ctx.options)
     ((findings, stats, note),) = run_pooled(
@@ -137,7 +137,7 @@ def run_audits(
         contexts[audit.name] = make_context(audit)
     offloading = [audit for audit in audits if offload(audit, contexts[audit.name])]
     if offloading:
-        from .audits._pool import start_forkserver  # multiprocessing: only when used
+        from .pool import start_forkserver  # multiprocessing: only when used
 
         # Their workers fork ready-made. Not the engines' modules: on a rerun the engines
         # mostly read the cache and scan in-process, and preloading them would make the

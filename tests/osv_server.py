@@ -13,7 +13,7 @@ from pathlib import Path
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
-from hardcheck.deps.osv import OfflineDB, affects, osv_json
+from hardcheck.audits.dependencies.osv import OfflineDB, affects, osv_json
 
 
 class OSVServer:

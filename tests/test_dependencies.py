@@ -11,7 +11,7 @@ import pytest
 from packaging.version import Version
 
 import hardcheck
-from hardcheck.deps.osv import in_range
+from hardcheck.audits.dependencies.osv import in_range
 from tests.conftest import SAMPLES, copy_sample, make_tree, run_cli
 from tests.osv_server import OSVServer
 

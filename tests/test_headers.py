@@ -11,11 +11,11 @@ import time
 import httpx
 import pytest
 import trustme
+from hardcheck.audits.headers import checks
 
 import hardcheck
-from hardcheck.web import checks
-from hardcheck.web.csp import evaluate
-from hardcheck.web.fetch import Fetched, Hop
+from hardcheck.audits.headers.csp import evaluate
+from hardcheck.audits.headers.fetch import Fetched, Hop
 from tests.conftest import SAMPLES, make_tree
 from tests.faultserver import FaultServer
 from tests.servers import nginx_server, uvicorn_app
@@ -470,8 +470,8 @@ def test_pages_are_judged_as_they_arrive_not_all_held(tmp_path, monkeypatch):
     # each page body may be 256 KiB: a long URL list must not keep every page in memory
     import gc
 
-    from hardcheck.audits.headers import HeadersAudit
-    from hardcheck.web.fetch import Fetched
+    from hardcheck.audits.headers.audit import HeadersAudit
+    from hardcheck.audits.headers.fetch import Fetched
 
     alive: list[int] = []
     judge = HeadersAudit.url_findings

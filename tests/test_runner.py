@@ -142,8 +142,8 @@ def test_whole_tree_audits_in_worker_processes_find_the_same(tmp_path, monkeypat
 
 def test_worker_tasks_stay_bounded_as_the_tree_grows():
     """A larger tree is more tasks, not larger ones: a worker's memory does not grow."""
-    from hardcheck.audits._pool import CHUNK_BYTES, balanced_chunks
     from hardcheck.inventory import Entry
+    from hardcheck.pool import CHUNK_BYTES, balanced_chunks
 
     def entries(n):
         return [

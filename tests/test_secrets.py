@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import hardcheck
-from hardcheck.audits._secretscan import VERIFICATION_FILTER, ScanOptions, settings_config
+from hardcheck.audits.secrets.scan import VERIFICATION_FILTER, ScanOptions, settings_config
 from tests.conftest import SAMPLES, copy_sample, make_tree, run_cli
 from tests.test_inventory import GIT_ENV, _git
 
@@ -465,7 +465,7 @@ _GATE_FRAGMENTS = [
 def test_file_gate_never_hides_what_a_line_scan_finds(lines):
     """The per-file plugin gate is an optimisation only: with it, detect-secrets' pipeline
     yields exactly what asking every plugin about every line yields."""
-    from hardcheck.audits import _secretscan
+    from hardcheck.audits.secrets import scan as _secretscan
 
     options = ScanOptions()
     _secretscan.init_worker(settings_config(options), b"k" * 32, frozenset(), options)

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 import hardcheck
-from hardcheck import nginx
+from hardcheck.readers import nginx
 from tests.conftest import SAMPLES, copy_sample, make_tree
 from tests.servers import nginx_server, uvicorn_app
 
@@ -116,7 +116,7 @@ def test_django_and_flask_samples_read_their_settings():
 def test_modules_without_upload_signals_are_not_parsed_and_change_nothing(tmp_path, monkeypatch):
     """Only modules that can say something about request size are parsed: the verdicts
     equal parsing every module, and a broken module that says nothing is not an error."""
-    from hardcheck.audits._uploadlayers import LayerReader
+    from hardcheck.audits.uploads.layers import LayerReader
 
     files = {
         **{

@@ -10,13 +10,13 @@ from .base import Audit, AuditContext
 
 # name -> "module:Class"; order is the order audits appear in reports.
 BUILTIN: dict[str, str] = {
-    "permissions": "hardcheck.audits.permissions:PermissionsAudit",
-    "secrets": "hardcheck.audits.secrets_audit:SecretsAudit",
-    "logging": "hardcheck.audits.logconfig:LoggingAudit",
-    "headers": "hardcheck.audits.headers:HeadersAudit",
-    "uploads": "hardcheck.audits.uploads:UploadsAudit",
-    "code": "hardcheck.audits.code_audit:CodeAudit",
-    "dependencies": "hardcheck.audits.dependencies:DependenciesAudit",
+    "permissions": "hardcheck.audits.permissions.audit:PermissionsAudit",
+    "secrets": "hardcheck.audits.secrets.audit:SecretsAudit",
+    "logging": "hardcheck.audits.logging.audit:LoggingAudit",
+    "headers": "hardcheck.audits.headers.audit:HeadersAudit",
+    "uploads": "hardcheck.audits.uploads.audit:UploadsAudit",
+    "code": "hardcheck.audits.code.audit:CodeAudit",
+    "dependencies": "hardcheck.audits.dependencies.audit:DependenciesAudit",
 }
 _registered: dict[str, type[Audit]] = {}
 

@@ -138,7 +138,7 @@ class Audit(ABC):
     def memo_reads(self, ctx: AuditContext) -> Callable[[str], bool] | None:
         """For a run whose findings depend only on the tree: which files (by relative
         path) the audit may read. Its whole result is then cached under a key over the
-        tree's metadata and those files' contents (hardcheck.memo). None: not cached so."""
+        tree's metadata and those files' contents (hardcheck.cache.memo). None: not cached so."""
         return None
 
     def memo_relevant(self, rel: str, data: bytes) -> bool:

@@ -12,14 +12,15 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import hardcheck
-from hardcheck import audits, nginx
-from hardcheck.audits._logmodel import from_dict
+from hardcheck import audits
+from hardcheck.audits.dependencies.declared import Declared, parse_lock, parse_requirements
+from hardcheck.audits.headers.checks import check_cookies, parse_set_cookie
+from hardcheck.audits.headers.csp import evaluate
+from hardcheck.audits.headers.fetch import Fetched, Hop
+from hardcheck.audits.logging.logmodel import from_dict
 from hardcheck.catalogue import RULE_FIELDS, CatalogueError, parse_rule
 from hardcheck.config import ConfigError, build_config
-from hardcheck.deps.declared import Declared, parse_lock, parse_requirements
-from hardcheck.web.checks import check_cookies, parse_set_cookie
-from hardcheck.web.csp import evaluate
-from hardcheck.web.fetch import Fetched, Hop
+from hardcheck.readers import nginx
 from tests.robustness.conftest import STATS
 
 SCHEMAS = {name: audits.load(name).config_schema for name in audits.available()}

@@ -26,13 +26,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..cache import digest_bytes
-from ..inventory import is_binary
-from ..pyast import PARSE_LOCK
-from ..redact import keyed_id
+from ...cache import digest_bytes
+from ...inventory import is_binary
+from ...readers.pyast import PARSE_LOCK
+from ...redact import keyed_id
 
-PLUGIN_FILE = Path(__file__).with_name("_secret_plugins.py")
-FILTER_FILE = Path(__file__).with_name("_secret_filters.py")
+PLUGIN_FILE = Path(__file__).with_name("plugins.py")
+FILTER_FILE = Path(__file__).with_name("filters.py")
 VERIFICATION_FILTER = "detect_secrets.filters.common.is_ignored_due_to_verification_policies"
 HARDCHECK_PLUGINS = (
     "StripeAnyKeyDetector",

@@ -17,13 +17,16 @@ import time
 from importlib.metadata import version
 from typing import Any, ClassVar
 
-from .. import _toml
-from ..cache import namespace
-from ..inventory import path_spec
-from ..model import Finding, Location, Severity
-from ..pyast import PARSE_LOCK
-from ..safetext import display_path
-from ._banditscan import (
+from ... import _toml
+from ...cache import namespace
+from ...cache.perfile import cached_per_file
+from ...inventory import path_spec
+from ...model import Finding, Location, Severity
+from ...pool import balanced_chunks, run_pooled
+from ...readers.pyast import PARSE_LOCK
+from ...safetext import display_path
+from ..base import Audit, AuditContext
+from .banditscan import (
     BanditOptions,
     BanditResult,
     decode_result,
@@ -32,9 +35,6 @@ from ._banditscan import (
     rebase_baseline,
     scan_chunk,
 )
-from ._cached import cached_per_file
-from ._pool import balanced_chunks, run_pooled
-from .base import Audit, AuditContext
 
 SEVERITY = {
     ("HIGH", "HIGH"): Severity.HIGH,
@@ -72,7 +72,7 @@ def weigh(severity: str, confidence: str) -> Severity:
 class CodeAudit(Audit):
     name = "code"
     description = "insecure Python code (bandit)"
-    worker_modules = ("hardcheck.audits._banditscan", "bandit.core.manager")
+    worker_modules = ("hardcheck.audits.code.banditscan", "bandit.core.manager")
     config_schema: ClassVar[dict[str, Any]] = {
         "tests": {
             "type": "array",
@@ -147,7 +147,7 @@ class CodeAudit(Audit):
             baseline=baseline,
         )
         if config_file:
-            from ._banditscan import profile_for
+            from .banditscan import profile_for
 
             try:
                 profile_for(options)

@@ -16,7 +16,7 @@ from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
-from .. import _toml
+from ... import _toml
 
 REQUIREMENTS_NAME = re.compile(
     r"^(requirements|constraints).*\.(txt|in)$|^requirements/.*\.(txt|in)$"

@@ -6,12 +6,13 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any, ClassVar
 
-from ..inventory import path_spec
-from ..model import Finding
-from ..secretfiles import NOT_SECRET_PATTERNS, SECRET_FILE_PATTERNS
-from ._appsettings import DEFAULT_DEVELOPMENT_PATHS, MARKERS, check_app_settings
-from ._fsmodes import check_tree, expected_modes
-from .base import Audit, AuditContext
+from ...inventory import path_spec
+from ...model import Finding
+from ...readers.appfiles import DEFAULT_DEVELOPMENT_PATHS
+from ...readers.secretfiles import NOT_SECRET_PATTERNS, SECRET_FILE_PATTERNS
+from ..base import Audit, AuditContext
+from .appsettings import MARKERS, check_app_settings
+from .fsmodes import check_tree, expected_modes
 
 MODE_STRING = {"type": "string", "pattern": "^0?[0-7]{3,4}$"}
 APP_RULES = ("APP001", "APP002", "APP003", "APP004")
@@ -42,7 +43,7 @@ class PermissionsAudit(Audit):
     }
 
     cpu_bound = True
-    worker_modules = ("hardcheck.audits.permissions",)
+    worker_modules = ("hardcheck.audits.permissions.audit",)
 
     def memo_reads(self, ctx: AuditContext):
         return _python_file  # app settings are read from Python modules; the rest is lstat

@@ -12,9 +12,9 @@ from collections.abc import Iterator
 
 import pathspec
 
-from ..inventory import Entry, path_spec
-from ..model import Finding, Location, Severity
-from .base import AuditContext
+from ...inventory import Entry, path_spec
+from ...model import Finding, Location, Severity
+from ..base import AuditContext
 
 # Data and config files that have no business being executable.
 DATA_EXTENSIONS = frozenset(

@@ -9,10 +9,11 @@ import os
 import re
 from dataclasses import dataclass, field
 
-from .. import nginx
-from ..cmdline import ServerCommand, commands_in, is_deployment_file
-from ..inventory import Entry, ReadSkipped, read_text
-from ..pyast import (
+from ...inventory import Entry, ReadSkipped, read_text
+from ...readers import nginx
+from ...readers.appfiles import settings_like_path
+from ...readers.cmdline import ServerCommand, commands_in, is_deployment_file
+from ...readers.pyast import (
     NOT_LITERAL,
     SourceError,
     assignments,
@@ -22,8 +23,7 @@ from ..pyast import (
     literal,
     parse_source,
 )
-from ._appsettings import settings_like_path
-from .base import AuditContext
+from ..base import AuditContext
 
 NGINX_DEFAULT = 1024 * 1024  # client_max_body_size when never set
 DJANGO_DEFAULTS = {

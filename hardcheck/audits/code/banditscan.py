@@ -16,7 +16,7 @@ import tokenize
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..cache import digest_bytes
+from ...cache import digest_bytes
 
 _STATE: dict[str, Any] = {}
 

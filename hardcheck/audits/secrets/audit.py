@@ -12,15 +12,16 @@ import os
 import time
 from typing import Any, ClassVar
 
-from ..cache import namespace
-from ..inventory import Entry, path_spec
-from ..model import Finding, Location, Severity
-from ..redact import fingerprint_key, keyed_id
-from ..safetext import display_path
-from ..secretfiles import NOT_SECRET_PATTERNS, SECRET_FILE_PATTERNS
-from ._cached import cached_per_file
-from ._pool import balanced_chunks, run_pooled
-from ._secretscan import (
+from ...cache import namespace
+from ...cache.perfile import cached_per_file
+from ...inventory import Entry, path_spec
+from ...model import Finding, Location, Severity
+from ...pool import balanced_chunks, run_pooled
+from ...readers.secretfiles import NOT_SECRET_PATTERNS, SECRET_FILE_PATTERNS
+from ...redact import fingerprint_key, keyed_id
+from ...safetext import display_path
+from ..base import Audit, AuditContext
+from .scan import (
     ChunkResult,
     Hit,
     ScanOptions,
@@ -32,7 +33,6 @@ from ._secretscan import (
     scan_history,
     settings_config,
 )
-from .base import Audit, AuditContext
 
 DEFAULT_EXCLUDES = (
     "*.po",
@@ -97,7 +97,7 @@ def load_baseline(path: str) -> frozenset[tuple[str, str]]:
 class SecretsAudit(Audit):
     name = "secrets"
     description = "secrets in files (detect-secrets + hardcheck detectors), committed secret files, hard-coded framework keys, git history"
-    worker_modules = ("hardcheck.audits._secretscan", "detect_secrets.core.scan")
+    worker_modules = ("hardcheck.audits.secrets.scan", "detect_secrets.core.scan")
     config_schema: ClassVar[dict[str, Any]] = {
         "plugins": {
             "type": "array",

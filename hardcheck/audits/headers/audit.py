@@ -2,7 +2,7 @@
 hardened service sends — and does its configuration promise them?
 
 Live: each URL the user named (--url, or [headers] urls) is fetched with httpx under
-hard bounds (see hardcheck.web.fetch), its https URLs' http:// twin is fetched to check
+hard bounds (see hardcheck.audits.headers.fetch), its https URLs' http:// twin is fetched to check
 the redirect, and one more request with a foreign Origin checks CORS. Every check is a
 named outcome with an Observatory-style modifier; each URL gets a score and grade.
 Static: Django settings, Flask session-cookie config and nginx add_header. Where both
@@ -16,15 +16,16 @@ import ssl
 from typing import Any, ClassVar
 from urllib.parse import urlsplit, urlunsplit
 
-from .. import __version__, nginx
-from ..inventory import ReadSkipped, path_spec, read_text
-from ..model import Finding, Location, Severity, Status
-from ..pyast import SourceError, parse_source
-from ..web.checks import FOREIGN_ORIGIN, Result, check_all, check_tls, grade
-from ..web.fetch import Fetched, fetch
-from ..web.static import StaticFindings, django_settings, flask_config, nginx_headers
-from ._appsettings import DEFAULT_DEVELOPMENT_PATHS
-from .base import Audit, AuditContext
+from ... import __version__
+from ...inventory import ReadSkipped, path_spec, read_text
+from ...model import Finding, Location, Severity, Status
+from ...readers import nginx
+from ...readers.appfiles import DEFAULT_DEVELOPMENT_PATHS
+from ...readers.pyast import SourceError, parse_source
+from ..base import Audit, AuditContext
+from .checks import FOREIGN_ORIGIN, Result, check_all, check_tls, grade
+from .fetch import Fetched, fetch
+from .static import StaticFindings, django_settings, flask_config, nginx_headers
 
 LIVE_RULES = {f"HDR{n:03d}" for n in range(1, 20)}
 STATIC_RULES = {"HDR020", "HDR021", "HDR022", "HDR023"}

@@ -13,11 +13,11 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from .. import __version__
-from ..config import parse_size
-from ..model import Finding, Location, Severity, Status
-from ..probe import ProbeError, post
-from ._uploadlayers import (
+from ... import __version__
+from ...config import parse_size
+from ...model import Finding, Location, Severity, Status
+from ..base import Audit, AuditContext
+from .layers import (
     DJANGO_DEFAULTS,
     GUNICORN_DEFAULTS,
     WERKZEUG_DEFAULTS,
@@ -26,7 +26,7 @@ from ._uploadlayers import (
     Limit,
     reads,
 )
-from .base import Audit, AuditContext
+from .probe import ProbeError, post
 
 DEFAULT_POLICY = 10 * 1024 * 1024
 PROBE_EXTRA = 4 * 1024 * 1024
@@ -80,7 +80,7 @@ class UploadsAudit(Audit):
     }
 
     cpu_bound = True
-    worker_modules = ("hardcheck.audits.uploads",)
+    worker_modules = ("hardcheck.audits.uploads.audit",)
 
     def memo_reads(self, ctx: AuditContext):
         return None if ctx.options.get("probe") else reads

@@ -15,11 +15,11 @@ from typing import Any
 
 import yaml
 
-from .. import _toml
-from ..cmdline import ServerCommand, commands_in, is_deployment_file
-from ..inventory import Entry, ReadSkipped, is_binary, read_text
-from ..model import Finding
-from ..pyast import (
+from ... import _toml
+from ...inventory import Entry, ReadSkipped, is_binary, read_text
+from ...model import Finding
+from ...readers.cmdline import ServerCommand, commands_in, is_deployment_file
+from ...readers.pyast import (
     SourceError,
     Unresolved,
     assignments,
@@ -29,8 +29,8 @@ from ..pyast import (
     parse_source,
     partial_literal,
 )
-from ._logmodel import LogConfig, from_dict, from_ini, is_dictconfig, is_fileconfig
-from .base import AuditContext
+from ..base import AuditContext
+from .logmodel import LogConfig, from_dict, from_ini, is_dictconfig, is_fileconfig
 
 STRUCTURED = {".json", ".yaml", ".yml", ".toml"}
 INI = {".ini", ".cfg", ".conf"}

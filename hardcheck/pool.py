@@ -15,8 +15,8 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from typing import Any
 
-from ..inventory import Entry
-from .base import AuditContext
+from .audits.base import AuditContext
+from .inventory import Entry
 
 # A task's share of the tree is bounded, so a worker's memory does not grow with the tree:
 # a larger tree is more tasks, not larger ones.

@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import __version__
+from .. import __version__
 
 ENV_VAR = "HARDCHECK_CACHE_DIR"
 NO_CACHE_ENV = "HARDCHECK_NO_CACHE"
@@ -212,7 +212,7 @@ def _inside(path: Path, root: Path) -> bool:
 
 def open_cache(directory: Path | None, target: Path) -> ResultCache:
     """The cache for auditing `target`, or an off one with the reason."""
-    from .redact import fingerprint_key
+    from ..redact import fingerprint_key
 
     path = directory or default_dir()
     if _inside(path, target):

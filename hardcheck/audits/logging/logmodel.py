@@ -19,7 +19,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..pyast import Unresolved
+from ...readers.pyast import Unresolved
 
 LEVELS = dict(logging._nameToLevel)
 ROTATING = {"RotatingFileHandler", "TimedRotatingFileHandler", "WatchedFileHandler"}

@@ -15,10 +15,11 @@ import stat
 from collections.abc import Iterable, Iterator
 from typing import Any, ClassVar
 
-from ..model import Finding, Location, Severity
-from ..pyast import Unresolved
-from ._logdiscover import Discoverer, Discovery, python_ignored, reads
-from ._logmodel import (
+from ...model import Finding, Location, Severity
+from ...readers.pyast import Unresolved
+from ..base import Audit, AuditContext
+from .discover import Discoverer, Discovery, python_ignored, reads
+from .logmodel import (
     ROTATING,
     FormatterSpec,
     LogConfig,
@@ -26,7 +27,6 @@ from ._logmodel import (
     from_dict,
     is_json_formatter,
 )
-from .base import Audit, AuditContext
 
 DEBUG = 10
 CRITICAL = 50
@@ -68,7 +68,7 @@ class LoggingAudit(Audit):
     }
 
     cpu_bound = True
-    worker_modules = ("hardcheck.audits.logconfig",)
+    worker_modules = ("hardcheck.audits.logging.audit",)
 
     def memo_reads(self, ctx: AuditContext):
         return reads

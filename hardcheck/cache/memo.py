@@ -11,9 +11,9 @@ import hashlib
 import os
 from typing import Any
 
-from .audits.base import Audit, AuditContext
-from .cache import namespace
-from .model import Finding
+from ..audits.base import Audit, AuditContext
+from ..model import Finding
+from . import namespace
 
 
 def memo_key(audit: Audit, ctx: AuditContext) -> str | None:

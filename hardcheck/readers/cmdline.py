@@ -14,7 +14,7 @@ import shlex
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from .inventory import Entry, Inventory, ReadSkipped, read_text
+from ..inventory import Entry, Inventory, ReadSkipped, read_text
 
 SERVERS = ("uvicorn", "gunicorn")
 _DEPLOY_NAME = re.compile(

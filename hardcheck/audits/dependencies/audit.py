@@ -17,12 +17,12 @@ import os
 from pathlib import Path
 from typing import Any, ClassVar
 
-from ..deps.declared import Declared, Dependency, declared_dependencies, environment_dependencies
-from ..deps.osv import DatabaseError, OfflineDB, Vulnerability
-from ..deps.pipaudit import PipAuditError, run_pip_audit
-from ..model import Finding, Location, Severity, Status
-from ..safetext import display_path
-from .base import Audit, AuditContext
+from ...model import Finding, Location, Severity, Status
+from ...safetext import display_path
+from ..base import Audit, AuditContext
+from .declared import Declared, Dependency, declared_dependencies, environment_dependencies
+from .osv import DatabaseError, OfflineDB, Vulnerability
+from .pipaudit import PipAuditError, run_pip_audit
 
 DEFAULT_SEVERITY = Severity.HIGH
 APP_MARKERS = ("manage.py", "wsgi.py", "asgi.py", "Procfile", "Dockerfile", "gunicorn.conf.py")

@@ -6,8 +6,8 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
+from ..audits.base import AuditContext
 from ..inventory import Entry
-from .base import AuditContext
 
 R = TypeVar("R")
 

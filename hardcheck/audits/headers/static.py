@@ -7,8 +7,8 @@ from __future__ import annotations
 import ast
 from dataclasses import dataclass, field
 
-from .. import nginx
-from ..pyast import NOT_LITERAL, assignments, call_name, keyword, literal
+from ...readers import nginx
+from ...readers.pyast import NOT_LITERAL, assignments, call_name, keyword, literal
 
 SECURITY_HEADERS = {
     "strict-transport-security",

@@ -4,13 +4,13 @@ never imported): debug modes, Django ALLOWED_HOSTS, and CORS that admits any ori
 from __future__ import annotations
 
 import ast
-import os
 import re
 from collections.abc import Iterator
 
-from ..inventory import Entry, ReadSkipped, is_binary, path_spec, read_bytes
-from ..model import Finding, Location, Severity
-from ..pyast import (
+from ...inventory import Entry, ReadSkipped, is_binary, path_spec, read_bytes
+from ...model import Finding, Location, Severity
+from ...readers.appfiles import settings_like_path
+from ...readers.pyast import (
     NOT_LITERAL,
     SourceError,
     assignments,
@@ -23,31 +23,14 @@ from ..pyast import (
     string_constants,
     truthy_setting,
 )
-from .base import AuditContext
+from ..base import AuditContext
 
 # Cheap byte test before parsing: a file without any of these cannot trigger a rule.
 MARKERS = (b"DEBUG", b"debug", b"ALLOWED_HOSTS", b"CORS", b"allow_origin")
 DJANGO_MARKERS = {"INSTALLED_APPS", "MIDDLEWARE", "ROOT_URLCONF", "ALLOWED_HOSTS", "DATABASES"}
 FRAMEWORK_IMPORTS = ("django", "flask", "fastapi", "starlette", "quart", "sanic")
-DEFAULT_DEVELOPMENT_PATHS = (
-    "**/settings/dev*.py",
-    "**/settings/local*.py",
-    "**/settings/test*.py",
-    "**/*_dev.py",
-    "**/*_local.py",
-    "**/dev_settings.py",
-    "**/test_settings.py",
-    "tests/**",
-    "**/tests/**",
-)
 # An origin no allow-list should accept: a regex that matches it accepts anyone.
 ATTACKER_ORIGIN = "https://attacker.invalid"
-
-
-def settings_like_path(rel: str) -> bool:
-    """settings.py, config.py, conf*.py, anything under a settings/ package."""
-    base = os.path.basename(rel)
-    return base.startswith(("settings", "config", "conf")) or "/settings/" in f"/{rel}"
 
 
 def _is_settings_module(rel: str, names: set[str]) -> bool:
