@@ -11,9 +11,9 @@ import time
 import httpx
 import pytest
 import trustme
-from hardcheck.audits.headers import checks
 
 import hardcheck
+from hardcheck.audits.headers import checks
 from hardcheck.audits.headers.csp import evaluate
 from hardcheck.audits.headers.fetch import Fetched, Hop
 from tests.conftest import SAMPLES, make_tree
