@@ -7,12 +7,14 @@ tests) they are read from the repository's top-level `rules/` directory.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
 from . import _toml
-from .model import Severity
+from .model import Finding, Location, Severity, Status
+from .safetext import safe
 
 RULE_FIELDS = {
     "id",
@@ -137,6 +139,42 @@ class Catalogue:
 
     def for_audit(self, audit: str) -> list[Rule]:
         return [r for r in self if r.audit == audit]
+
+    def finding(
+        self,
+        rule_id: str,
+        *,
+        audit: str,
+        status: Status,
+        message: str,
+        location: Location | None = None,
+        owners: Mapping[str, str] | None = None,
+        severity: Severity | None = None,
+        evidence: str | None = None,
+        key: str = "",
+        upstream_id: str | None = None,
+    ) -> Finding:
+        """The one place a `Finding` is built from a rule: title, owner, expected state,
+        rollback and references come from the catalogue. The owner is the config's owner
+        for the rule, else for the audit, else the rule's own. Text is made display-safe."""
+        rule = self._by_id[rule_id]  # an unknown id is a bug: tests check every id in the code
+        owners = owners or {}
+        return Finding(
+            rule_id=rule.id,
+            audit=audit,
+            status=status,
+            severity=severity or rule.severity,
+            title=rule.title,
+            message=safe(message),
+            location=location or Location(),
+            evidence=safe(evidence) if evidence is not None else None,
+            owner=owners.get(rule.id) or owners.get(audit) or rule.owner,
+            expected=rule.expected,
+            rollback=rule.rollback,
+            references=rule.references,
+            upstream_id=upstream_id,
+            key=key,
+        )
 
 
 def rules_dir() -> Path:

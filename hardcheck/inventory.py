@@ -187,8 +187,35 @@ class Inventory:
 
 
 def is_binary(data: bytes) -> bool:
-    """A NUL byte in the first 8 KiB: what every audit here takes for "not text"."""
-    return b"\0" in data[:8192]
+    """A NUL byte in the first 8 KiB, unless it is UTF-16 text: what every audit here takes
+    for "not text"."""
+    head = data[:8192]
+    return b"\0" in head and _utf16_encoding(head) is None
+
+
+def _utf16_encoding(head: bytes) -> str | None:
+    if head[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        return "utf-16"  # the BOM says which byte order
+    if len(head) < 4 or len(head) % 2:
+        return None
+    # BOM-less: Windows tools write ASCII-range text as UTF-16 with every other byte NUL
+    low, high = head[0::2], head[1::2]
+    if b"\0" not in low and high.count(0) >= 0.9 * len(high):
+        return "utf-16-le"
+    if b"\0" not in high and low.count(0) >= 0.9 * len(low):
+        return "utf-16-be"
+    return None
+
+
+def utf16_text(data: bytes) -> str | None:
+    """The text of a UTF-16 file (PowerShell and Windows editors write them), else None."""
+    encoding = _utf16_encoding(data[:8192])
+    if encoding is None:
+        return None
+    try:
+        return data.decode(encoding)
+    except UnicodeDecodeError:
+        return None
 
 
 def _binary(rel: str, data: bytes) -> bool:
@@ -322,13 +349,29 @@ def build_inventory(
 
 
 class ReadSkipped(Exception):
-    """A file the audit chose not to, or could not, read; the message says why."""
+    """A file the audit chose not to, or could not, read; the message says why.
+
+    `kind` names the reason: "too-large", "binary" and "not-utf8" are deliberate (the file
+    is not what an audit reads: a `skip`), "unreadable" and "not-regular" are inputs the
+    audit needed and could not read (an `error`: the rules that needed them cannot pass)."""
+
+    DELIBERATE = frozenset({"too-large", "binary", "not-utf8"})
+
+    def __init__(self, message: str, kind: str = "unreadable"):
+        super().__init__(message)
+        self.kind = kind
+
+    @property
+    def deliberate(self) -> bool:
+        return self.kind in self.DELIBERATE
 
 
 def read_bytes(inv: Inventory, entry: Entry, max_size: int) -> bytes:
     """Read a regular file without following a link or blocking on a FIFO."""
     if entry.size > max_size:
-        raise ReadSkipped(f"larger than max-file-size ({entry.size} > {max_size} bytes)")
+        raise ReadSkipped(
+            f"larger than max-file-size ({entry.size} > {max_size} bytes)", "too-large"
+        )
     flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
     try:
         fd = os.open(os.path.join(inv.root, entry.rel), flags)
@@ -336,7 +379,7 @@ def read_bytes(inv: Inventory, entry: Entry, max_size: int) -> bytes:
         raise ReadSkipped(f"cannot open: {exc.strerror}") from None
     try:
         if not stat.S_ISREG(os.fstat(fd).st_mode):
-            raise ReadSkipped("no longer a regular file")
+            raise ReadSkipped("no longer a regular file", "not-regular")
         chunks = []
         remaining = max_size + 1
         while remaining > 0:
@@ -351,15 +394,18 @@ def read_bytes(inv: Inventory, entry: Entry, max_size: int) -> bytes:
     finally:
         os.close(fd)
     if len(data) > max_size:
-        raise ReadSkipped(f"larger than max-file-size ({max_size} bytes)")
+        raise ReadSkipped(f"larger than max-file-size ({max_size} bytes)", "too-large")
     return data
 
 
 def read_text(inv: Inventory, entry: Entry, max_size: int) -> str:
     data = read_bytes(inv, entry, max_size)
+    wide = utf16_text(data) if b"\0" in data[:8192] else None
+    if wide is not None:
+        return wide
     if is_binary(data):
-        raise ReadSkipped("binary file (NUL bytes)")
+        raise ReadSkipped("binary file (NUL bytes)", "binary")
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise ReadSkipped(f"not valid UTF-8 (byte {exc.start})") from None
+        raise ReadSkipped(f"not valid UTF-8 (byte {exc.start})", "not-utf8") from None

@@ -16,10 +16,10 @@ import traceback
 from dataclasses import dataclass
 from typing import Callable
 
-from .audits.base import Audit, AuditContext
+from .audits.base import Audit, AuditContext, AuditOutput
 from .cache import memo
-from .model import AuditResult, Finding, Location, Severity, Status
-from .safetext import safe
+from .checklist import checklist, headline
+from .model import AuditResult, Finding, Location, Status
 
 AUDIT_ERROR_RULE = "RUN001"
 
@@ -41,17 +41,7 @@ def _derive_status(findings: list[Finding]) -> Status:
 
 
 def _error_finding(ctx: AuditContext, message: str) -> Finding:
-    if AUDIT_ERROR_RULE in ctx.catalogue:
-        return ctx.finding(AUDIT_ERROR_RULE, Status.ERROR, message, Location(), key="audit-error")
-    # The catalogue always ships RUN001; this branch keeps a broken catalogue from hiding a crash.
-    return Finding(
-        rule_id=AUDIT_ERROR_RULE,
-        audit=ctx.audit,
-        status=Status.ERROR,
-        severity=Severity.HIGH,
-        title="Audit could not complete",
-        message=safe(message),
-    )
+    return ctx.finding(AUDIT_ERROR_RULE, Status.ERROR, message, Location(), key="audit-error")
 
 
 # Pure-Python audits of the whole tree run in a worker process of their own on a tree
@@ -75,16 +65,23 @@ def _run_in_process(name, root, inventory, config, catalogue, options):
     from . import audits
 
     ctx = AuditContext(name, root, inventory, config, catalogue, options)
-    findings = list(audits.load(name)().run(ctx))
-    return findings, dict(ctx.stats), ctx.note
+    output = run_one(audits.load(name)(), ctx)
+    return output, dict(ctx.stats), ctx.note
 
 
-def offloaded(audit: Audit, ctx: AuditContext) -> list[Finding]:
-    """`audit.run` in a worker process; its stats and note come back with its findings."""
+def run_one(audit: Audit, ctx: AuditContext) -> AuditOutput:
+    output = audit.run(ctx)
+    if not isinstance(output, AuditOutput):
+        raise TypeError(f"{audit.name}.run returned {type(output).__name__}, not AuditOutput")
+    return output
+
+
+def offloaded(audit: Audit, ctx: AuditContext) -> AuditOutput:
+    """`audit.run` in a worker process; its stats and note come back with its output."""
     from .pool import run_pooled
 
     args = (audit.name, ctx.root, ctx.inventory, ctx.config, ctx.catalogue, ctx.options)
-    ((findings, stats, note),) = run_pooled(
+    ((output, stats, note),) = run_pooled(
         ctx,
         jobs=1,
         preload=audit.worker_modules,
@@ -95,7 +92,7 @@ def offloaded(audit: Audit, ctx: AuditContext) -> list[Finding]:
     ctx.stats.update(stats)
     ctx.stats["worker_process"] = 1
     ctx.note = note
-    return findings
+    return output
 
 
 def _no_setup() -> None:
@@ -115,11 +112,12 @@ def run_audits(
         t0 = time.monotonic()
         try:
             key = memo.memo_key(audit, ctx)
-            findings = memo.recall(ctx, key) if key else None
-            if findings is None:
-                findings = offloaded(audit, ctx) if in_worker else list(audit.run(ctx))
+            output = memo.recall(ctx, key) if key else None
+            if output is None:
+                output = offloaded(audit, ctx) if in_worker else run_one(audit, ctx)
                 if key:
-                    memo.keep(ctx, key, findings)
+                    memo.keep(ctx, key, output)
+            findings = checklist(ctx, output, audit.inputs(ctx))
             results.put(_Outcome(audit.name, findings, "", time.monotonic() - t0))
         except BaseException as exc:
             last = traceback.extract_tb(exc.__traceback__)[-1:] if exc.__traceback__ else []
@@ -201,7 +199,7 @@ def run_audits(
                     _derive_status(outcome.findings),
                     outcome.duration,
                     tuple(outcome.findings),
-                    ctx.note,
+                    headline(outcome.findings, ctx.note),
                     stats,
                 )
             )

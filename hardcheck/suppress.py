@@ -16,10 +16,11 @@ from dataclasses import dataclass
 from .catalogue import Catalogue
 from .config import Suppression
 from .inventory import path_spec
-from .model import Finding, Location, Severity, Status, SuppressedFinding, SuppressionOutcome
+from .model import Finding, Location, Status, SuppressedFinding, SuppressionOutcome
 from .safetext import safe
 
 NO_REASON, UNUSED, EXPIRED = "CFG001", "CFG002", "CFG003"
+CORE = "core"  # the audit name of findings about hardcheck's own configuration
 
 
 @dataclass(frozen=True)
@@ -52,20 +53,14 @@ def apply_suppressions(
     hidden: set[int] = set()
 
     def problem(rule_id: str, s: Suppression, message: str) -> Finding:
-        rule = catalogue.get(rule_id)
-        return Finding(
-            rule_id=rule.id,
-            audit="core",
+        return catalogue.finding(
+            rule_id,
+            audit=CORE,
             status=Status.FAIL,
-            severity=rule.severity,
-            title=rule.title,
-            message=safe(message),
+            message=message,
             location=Location(setting=f"suppress[{s.index}]"),
-            evidence=safe(f"rule={s.rule} path={s.path or '*'}"),
-            owner=owners.get(rule.id) or owners.get("core") or rule.owner,
-            expected=rule.expected,
-            rollback=rule.rollback,
-            references=rule.references,
+            owners=owners,
+            evidence=f"rule={s.rule} path={s.path or '*'}",
             key=f"{s.rule}|{s.path or ''}",
         )
 
@@ -112,10 +107,6 @@ def apply_suppressions(
     return SuppressionResult(kept, suppressed, outcomes, problems)
 
 
-def severity_at_least(finding: Finding, threshold: Severity) -> bool:
-    return finding.severity.rank >= threshold.rank
-
-
 INLINE = re.compile(r"hardcheck:\s*ignore\[([A-Za-z0-9_,\s-]+)\]\s*(.*)$")
 
 
@@ -152,15 +143,17 @@ def apply_inline_ignores(
         reason = match.group(2).strip().strip("#").strip()
         if not reason:
             kept.append(f)
-            rule = catalogue.get(NO_REASON)
             problems.append(
-                Finding(
-                    rule_id=rule.id, audit="core", status=Status.FAIL, severity=rule.severity, title=rule.title,
-                    message=safe(f"inline ignore of {f.rule_id} has no reason, so it suppresses nothing"),
-                    location=Location(path=loc.path, line=loc.line), owner=owners.get(rule.id) or rule.owner,
-                    expected=rule.expected, rollback=rule.rollback, references=rule.references, key=f"inline:{f.rule_id}",
+                catalogue.finding(
+                    NO_REASON,
+                    audit=CORE,
+                    status=Status.FAIL,
+                    message=f"inline ignore of {f.rule_id} has no reason, so it suppresses nothing",
+                    location=Location(path=loc.path, line=loc.line),
+                    owners=owners,
+                    key=f"inline:{f.rule_id}",
                 )
-            )  # fmt: skip
+            )
             continue
         suppressed.append(SuppressedFinding(f, safe(reason[:200]), None, "inline"))
     return SuppressionResult(kept, suppressed, [], problems)

@@ -1,31 +1,107 @@
-"""The one interface every audit implements, and the context it runs in."""
+"""The one interface every audit implements, the context it runs in, and the coverage
+it returns beside its findings.
+
+An audit's `run` returns an `AuditOutput`: the findings it made (fails, and the skips and
+errors of single inputs) and its `Coverage` — per rule, what it looked at, what it needed
+and could not read, or why the rule does not apply. The runner, not the audit, turns that
+into each rule's checklist item (hardcheck.checklist): a rule passes only when it looked
+at something and nothing it needed was unreadable.
+"""
 
 from __future__ import annotations
 
 import threading
 from abc import ABC, abstractmethod
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Union
 
 from ..cache import ResultCache
 from ..catalogue import Catalogue
 from ..config import Config
 from ..inventory import Inventory
 from ..model import Finding, Location, Severity, Status
-from ..safetext import safe
 
 # Rules every audit may use to say it could not look at something.
 INPUT_UNREADABLE = "RUN002"
 INPUT_SKIPPED = "RUN003"
 
+Rules = Union[str, Iterable[str]]
+#: Which of the tree's paths (relative, as the inventory lists them) a rule reads.
+PathTest = Callable[[str], bool]
+
+
+def _ids(rules: Rules) -> tuple[str, ...]:
+    return (rules,) if isinstance(rules, str) else tuple(rules)
+
+
+def every_path(rel: str) -> bool:
+    return True
+
+
+@dataclass
+class Coverage:
+    """Per rule: what was looked at (kind -> count), which inputs it needed and could not
+    read (display path -> why), and why it does not apply. Plain data: it crosses into
+    worker processes and the result cache."""
+
+    looked: dict[str, dict[str, int]] = field(default_factory=dict)
+    unread: dict[str, dict[str, str]] = field(default_factory=dict)
+    not_applicable: dict[str, str] = field(default_factory=dict)
+
+    def saw(self, rules: Rules, kind: str, count: int = 1) -> None:
+        """The rules read `count` inputs of `kind` ("Python file", "URL"); 0 records nothing."""
+        if count <= 0:
+            return
+        for rule in _ids(rules):
+            kinds = self.looked.setdefault(rule, {})
+            kinds[kind] = kinds.get(kind, 0) + count
+
+    def could_not_read(self, rules: Rules, path: str, why: str) -> None:
+        for rule in _ids(rules):
+            self.unread.setdefault(rule, {}).setdefault(path, why)
+
+    def skip(self, rules: Rules, why: str) -> None:
+        """The rules do not apply to this run (not configured, not requested…): say why."""
+        for rule in _ids(rules):
+            self.not_applicable.setdefault(rule, why)
+
+    def update(self, other: Coverage) -> None:
+        for rule, kinds in other.looked.items():
+            for kind, count in kinds.items():
+                self.saw(rule, kind, count)
+        for rule, paths in other.unread.items():
+            for path, why in paths.items():
+                self.could_not_read(rule, path, why)
+        for rule, why in other.not_applicable.items():
+            self.skip(rule, why)
+
+    def to_record(self) -> dict[str, Any]:
+        return {"looked": self.looked, "unread": self.unread, "skip": self.not_applicable}
+
+    @classmethod
+    def from_record(cls, data: Mapping[str, Any]) -> Coverage:
+        return cls(
+            looked={str(r): {str(k): int(n) for k, n in v.items()} for r, v in data["looked"].items()},
+            unread={str(r): {str(p): str(w) for p, w in v.items()} for r, v in data["unread"].items()},
+            not_applicable={str(r): str(w) for r, w in data["skip"].items()},
+        )  # fmt: skip
+
+
+@dataclass
+class AuditOutput:
+    """What `Audit.run` returns: its findings and its coverage."""
+
+    findings: list[Finding]
+    coverage: Coverage
+
 
 @dataclass
 class AuditContext:
-    """What an audit gets: the shared inventory, its own options, and helpers that
-    turn a rule id into a finding carrying the catalogue's owner/expected/rollback."""
+    """What an audit gets: the shared inventory, its own options, and helpers that turn a
+    rule id into a finding through the catalogue's factory."""
 
     audit: str
     root: Path
@@ -42,10 +118,6 @@ class AuditContext:
     def environment(self) -> str:
         return self.config.environment
 
-    def owner_for(self, rule_id: str, default: str) -> str:
-        owners = self.config.owners
-        return owners.get(rule_id) or owners.get(self.audit) or default
-
     def finding(
         self,
         rule_id: str,
@@ -58,34 +130,45 @@ class AuditContext:
         key: str = "",
         upstream_id: str | None = None,
     ) -> Finding:
-        rule = self.catalogue.get(rule_id)
-        return Finding(
-            rule_id=rule.id,
+        return self.catalogue.finding(
+            rule_id,
             audit=self.audit,
             status=status,
-            severity=severity or rule.severity,
-            title=rule.title,
-            message=safe(message),
-            location=location or Location(),
-            evidence=safe(evidence) if evidence is not None else None,
-            owner=self.owner_for(rule.id, rule.owner),
-            expected=rule.expected,
-            rollback=rule.rollback,
-            references=rule.references,
-            upstream_id=upstream_id,
+            message=message,
+            location=location,
+            owners=self.config.owners,
+            severity=severity,
+            evidence=evidence,
             key=key,
+            upstream_id=upstream_id,
         )
 
-    def fail(self, rule_id: str, message: str, location: Location | None = None, **kw) -> Finding:
-        return self.finding(rule_id, Status.FAIL, message, location, **kw)
-
-    def passed(self, rule_id: str, message: str, location: Location | None = None) -> Finding:
-        return self.finding(rule_id, Status.PASS, message, location)
+    def fail(
+        self,
+        rule_id: str,
+        message: str,
+        location: Location | None = None,
+        *,
+        severity: Severity | None = None,
+        evidence: str | None = None,
+        key: str = "",
+        upstream_id: str | None = None,
+    ) -> Finding:
+        return self.finding(
+            rule_id,
+            Status.FAIL,
+            message,
+            location,
+            severity=severity,
+            evidence=evidence,
+            key=key,
+            upstream_id=upstream_id,
+        )
 
     def skipped(
-        self, rule_id: str, message: str, location: Location | None = None, **kw
+        self, rule_id: str, message: str, location: Location | None = None, *, key: str = ""
     ) -> Finding:
-        return self.finding(rule_id, Status.SKIP, message, location, **kw)
+        return self.finding(rule_id, Status.SKIP, message, location, key=key)
 
     def not_read(self, display_path: str, why: str, key: str) -> Finding:
         """An input deliberately left unread (too large, binary, a link loop): counted, said."""
@@ -104,11 +187,10 @@ class AuditContext:
 
 
 class Audit(ABC):
-    """One audit: reads the inventory (never walks again), yields findings, never prints,
-    never writes into the target."""
+    """One audit: reads the inventory (never walks again), returns findings and coverage,
+    never prints, never writes into the target."""
 
     name: ClassVar[str]
-    description: ClassVar[str]
     #: JSON Schema `properties` of the audit's own config table.
     config_schema: ClassVar[dict[str, Any]] = {}
     #: Pure-Python work over the whole tree: on a large tree it runs in a process of its
@@ -118,24 +200,16 @@ class Audit(ABC):
     worker_modules: ClassVar[tuple[str, ...]] = ()
 
     @abstractmethod
-    def run(self, ctx: AuditContext) -> Iterable[Finding]:
-        """Yield findings. Raise only for bugs: the runner turns that into an error item."""
+    def run(self, ctx: AuditContext) -> AuditOutput:
+        """Findings and coverage. Raise only for bugs: the runner turns that into an error item."""
 
-    def summarise(self, ctx: AuditContext, findings: list[Finding]) -> list[Finding]:
-        """Every rule of this audit that produced nothing becomes one checklist item: a pass
-        when the audit looked at something it applies to, else a skip saying why not."""
-        seen = {f.rule_id for f in findings}
-        extra = []
-        for rule in ctx.catalogue.for_audit(self.name):
-            if rule.id in seen:
-                continue
-            if self.applies(ctx, rule.id):
-                extra.append(ctx.passed(rule.id, self.pass_message(ctx, rule.id)))
-            else:
-                extra.append(ctx.skipped(rule.id, self.skip_reason(ctx, rule.id)))
-        return findings + extra
+    def inputs(self, ctx: AuditContext) -> Mapping[str, PathTest]:
+        """Per rule that reads files of the tree: which paths it reads. A path the inventory
+        could not list or stat is charged to every rule whose test takes it (a directory
+        that could not be listed, to every rule here), so that rule cannot pass."""
+        return {}
 
-    def memo_reads(self, ctx: AuditContext) -> Callable[[str], bool] | None:
+    def memo_reads(self, ctx: AuditContext) -> PathTest | None:
         """For a run whose findings depend only on the tree: which files (by relative
         path) the audit may read. Its whole result is then cached under a key over the
         tree's metadata and those files' contents (hardcheck.cache.memo). None: not cached so."""
@@ -146,12 +220,3 @@ class Audit(ABC):
         only when the audit provably ignores such content (it holds none of the markers the
         audit looks for first); the file then enters the cache key by name and metadata."""
         return True
-
-    def applies(self, ctx: AuditContext, rule_id: str) -> bool:
-        return True
-
-    def pass_message(self, ctx: AuditContext, rule_id: str) -> str:
-        return "no problem found"
-
-    def skip_reason(self, ctx: AuditContext, rule_id: str) -> str:
-        return "not applicable"

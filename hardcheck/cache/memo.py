@@ -11,7 +11,7 @@ import hashlib
 import os
 from typing import Any
 
-from ..audits.base import Audit, AuditContext
+from ..audits.base import Audit, AuditContext, AuditOutput, Coverage
 from ..model import Finding
 from . import namespace
 
@@ -65,12 +65,13 @@ def register_probes(inventory, audits: list[Audit]) -> None:
             inventory.probes[audit.name] = audit.memo_relevant
 
 
-def recall(ctx: AuditContext, key: str) -> list[Finding] | None:
+def recall(ctx: AuditContext, key: str) -> AuditOutput | None:
     stored = ctx.cache.get_many([key]).get(key)
     if stored is None:
         return None
     try:
         findings = [Finding.from_record(f) for f in stored["findings"]]
+        coverage = Coverage.from_record(stored["coverage"])
         stats = {str(k): int(v) for k, v in stored["stats"].items()}
         note = str(stored["note"])
     except (TypeError, KeyError, ValueError, AttributeError):
@@ -79,12 +80,13 @@ def recall(ctx: AuditContext, key: str) -> list[Finding] | None:
     ctx.stats.update(stats)
     ctx.stats["from_cache"] = 1
     ctx.note = note
-    return findings
+    return AuditOutput(findings, coverage)
 
 
-def keep(ctx: AuditContext, key: str, findings: list[Finding]) -> None:
+def keep(ctx: AuditContext, key: str, output: AuditOutput) -> None:
     record: dict[str, Any] = {
-        "findings": [f.to_record() for f in findings],
+        "findings": [f.to_record() for f in output.findings],
+        "coverage": output.coverage.to_record(),
         "stats": {k: v for k, v in ctx.stats.items() if k != "worker_process"},  # how, not what
         "note": ctx.note,
     }

@@ -20,12 +20,12 @@ from typing import Any, ClassVar
 from ... import _toml
 from ...cache import namespace
 from ...cache.perfile import cached_per_file
-from ...inventory import path_spec
+from ...inventory import ReadSkipped, path_spec, read_bytes
 from ...model import Finding, Location, Severity
 from ...pool import balanced_chunks, run_pooled
 from ...readers.pyast import PARSE_LOCK
 from ...safetext import display_path
-from ..base import Audit, AuditContext
+from ..base import Audit, AuditContext, AuditOutput, Coverage, PathTest
 from .banditscan import (
     BanditOptions,
     BanditResult,
@@ -58,6 +58,7 @@ FAMILY = {
     "7": "COD007",
 }
 NOT_PARSED = "COD008"
+CODE_RULES = (*FAMILY.values(), NOT_PARSED)
 INPROCESS_FILES = 40
 
 
@@ -71,7 +72,6 @@ def weigh(severity: str, confidence: str) -> Severity:
 
 class CodeAudit(Audit):
     name = "code"
-    description = "insecure Python code (bandit)"
     worker_modules = ("hardcheck.audits.code.banditscan", "bandit.core.manager")
     config_schema: ClassVar[dict[str, Any]] = {
         "tests": {
@@ -84,19 +84,33 @@ class CodeAudit(Audit):
         "baseline": {"type": "string", "description": "a bandit JSON baseline (`bandit -f json`)"},
     }
 
-    def run(self, ctx: AuditContext) -> list[Finding]:
+    def inputs(self, ctx: AuditContext) -> dict[str, PathTest]:
+        return dict.fromkeys(CODE_RULES, _python_file)
+
+    def run(self, ctx: AuditContext) -> AuditOutput:
         findings: list[Finding] = []
+        cov = Coverage()
         options = self.options(ctx, findings)
         excluded = path_spec(ctx.options.get("exclude", ()))
         files = []
         for e in ctx.inventory.files():
-            if not e.rel.endswith((".py", ".pyw")) or excluded.match_file(e.rel):
+            if not _python_file(e.rel) or excluded.match_file(e.rel):
                 continue
             # bandit reads whatever it is given, whole: apply the size limit first
             if e.size > ctx.config.max_file_size:
                 why = f"larger than max-file-size ({e.size} > {ctx.config.max_file_size} bytes)"
                 findings.append(ctx.not_read(e.display, why, "too-large"))
-            elif "binary" in ctx.inventory.facts(e, ctx.config.max_file_size)[1]:
+                continue
+            digest, probes = ctx.inventory.facts(e, ctx.config.max_file_size)
+            if digest is None:
+                try:  # the one read of the file failed: say why
+                    read_bytes(ctx.inventory, e, ctx.config.max_file_size)
+                    why = "changed while it was being read"
+                except ReadSkipped as exc:
+                    why = str(exc)
+                cov.could_not_read(CODE_RULES, e.display, why)
+                findings.append(ctx.unreadable(e.display, why))
+            elif "binary" in probes:
                 findings.append(
                     ctx.not_read(e.display, "binary file (NUL bytes) with a .py name", "binary")
                 )
@@ -106,22 +120,33 @@ class CodeAudit(Audit):
         t0 = time.monotonic()
         results = self.scan(ctx, files, options)
         ctx.stats["scan_ms"] = int((time.monotonic() - t0) * 1000)
+        scanned = len(files)
         for r in results:
             ctx.stats["loc"] += r.loc
             ctx.stats["nosec"] += r.nosec
             ctx.stats["baseline_known"] += r.baseline_known
             for rel, reason in r.skipped:
-                findings.append(
-                    ctx.skipped(
-                        NOT_PARSED,
-                        f"bandit could not scan it: {reason}",
-                        Location(path=display_path(rel)),
-                        key=reason.split(" ")[0],
+                if reason.startswith("syntax error"):
+                    findings.append(
+                        ctx.skipped(
+                            NOT_PARSED,
+                            f"bandit could not scan it: {reason}",
+                            Location(path=display_path(rel)),
+                            key=reason.split(" ")[0],
+                        )
                     )
-                )
+                else:  # it could not read the file, or crashed on it: its rules did not look
+                    scanned -= 1
+                    cov.could_not_read(CODE_RULES, display_path(rel), f"bandit: {reason}")
+                    findings.append(ctx.unreadable(display_path(rel), f"bandit: {reason}"))
             findings.extend(self.issue_finding(ctx, i) for i in r.issues)
         ctx.stats["issues"] = sum(len(r.issues) for r in results)
-        return self.summarise(ctx, findings)
+        if files:
+            cov.saw(CODE_RULES, "Python file", scanned)
+            cov.saw(CODE_RULES, "line", ctx.stats["loc"])
+        elif not cov.unread:
+            cov.skip(CODE_RULES, "not applicable: no Python files")
+        return AuditOutput(findings, cov)
 
     def options(self, ctx: AuditContext, findings: list[Finding]) -> BanditOptions:
         config_file = ""
@@ -152,9 +177,8 @@ class CodeAudit(Audit):
             try:
                 profile_for(options)
             except Exception as exc:  # bandit.core.utils.ConfigError and whatever else it raises
-                findings.append(
-                    ctx.unreadable("pyproject.toml", f"[tool.bandit] cannot be used: {exc}")
-                )
+                why = f"[tool.bandit] cannot be used: {exc}"
+                findings.append(ctx.unreadable("pyproject.toml", why))
                 options = BanditOptions(tests=options.tests, skips=options.skips, baseline=baseline)
         return options
 
@@ -197,13 +221,6 @@ class CodeAudit(Audit):
             upstream_id=issue.test_id,
         )
 
-    def applies(self, ctx: AuditContext, rule_id: str) -> bool:
-        return ctx.stats["python_files"] > 0
 
-    def pass_message(self, ctx: AuditContext, rule_id: str) -> str:
-        return (
-            f"bandit checked {ctx.stats['python_files']} Python file(s), {ctx.stats['loc']} lines"
-        )
-
-    def skip_reason(self, ctx: AuditContext, rule_id: str) -> str:
-        return "not applicable: no Python files"
+def _python_file(rel: str) -> bool:
+    return rel.endswith((".py", ".pyw"))

@@ -14,24 +14,30 @@ unscored vulnerability in a shipped dependency is treated as serious until triag
 from __future__ import annotations
 
 import os
-from pathlib import Path
 from typing import Any, ClassVar
 
 from ...model import Finding, Location, Severity, Status
 from ...safetext import display_path
-from ..base import Audit, AuditContext
-from .declared import Declared, Dependency, declared_dependencies, environment_dependencies
-from .osv import DatabaseError, OfflineDB, Vulnerability
-from .pipaudit import PipAuditError, run_pip_audit
+from ..base import Audit, AuditContext, AuditOutput, Coverage, PathTest
+from .declared import (
+    LOCK_FILES,
+    REQUIREMENTS_NAME,
+    Declared,
+    Dependency,
+    declared_dependencies,
+    environment_dependencies,
+)
+from .osv import Vulnerability
+from .sources import SourceError, source_for
 
 DEFAULT_SEVERITY = Severity.HIGH
 APP_MARKERS = ("manage.py", "wsgi.py", "asgi.py", "Procfile", "Dockerfile", "gunicorn.conf.py")
-NOT_AUDITED = "DEP003"
+VULNERABLE, UNPINNED, NOT_AUDITED = "DEP001", "DEP002", "DEP003"
+RULES = (VULNERABLE, UNPINNED, NOT_AUDITED)
 
 
 class DependenciesAudit(Audit):
     name = "dependencies"
-    description = "known-vulnerable dependencies (offline OSV database or pip-audit)"
     config_schema: ClassVar[dict[str, Any]] = {
         "vuln-db": {
             "type": "string",
@@ -44,9 +50,13 @@ class DependenciesAudit(Audit):
         "application": {"type": "boolean", "description": "override: is this tree an application?"},
     }
 
-    def run(self, ctx: AuditContext) -> list[Finding]:
+    def inputs(self, ctx: AuditContext) -> dict[str, PathTest]:
+        return dict.fromkeys(RULES, declares_dependencies)
+
+    def run(self, ctx: AuditContext) -> AuditOutput:
         opts = ctx.options
         findings: list[Finding] = []
+        cov = Coverage()
         rels = [e.rel for e in ctx.inventory.files()]
         declared = declared_dependencies(ctx.root, rels)
         if opts.get("environment-deps"):
@@ -54,15 +64,19 @@ class DependenciesAudit(Audit):
             declared.deps += env.deps
             declared.files += env.files
         for rel, why in declared.problems:
+            cov.could_not_read(RULES, rel, why)
             findings.append(ctx.unreadable(rel, why))
-        self.declared = declared
         ctx.stats["declaration_files"] = len(declared.files)
         for rel, why in declared.not_requirements:
             findings.append(ctx.not_read(display_path(rel), why, "not-requirements"))
         ctx.stats["declared"] = len(declared.deps)
         if not declared.deps:
-            return self.summarise(ctx, findings)
+            cov.skip(RULES, "not applicable: no requirements, pyproject or lock file found")
+            return AuditOutput(findings, cov)
+        cov.saw((UNPINNED, NOT_AUDITED), "declared dependency", len(declared.deps))
         application = opts.get("application", self.looks_like_application(ctx, rels))
+        if not application:
+            cov.skip(UNPINNED, "not applicable: a library's declarations are version ranges")
         pins = self.pins(ctx, declared, application, findings)
         ctx.stats["pins_audited"] = len(pins)
         if not pins:
@@ -75,10 +89,13 @@ class DependenciesAudit(Audit):
                     key="none-audited",
                 )
             )
-            return self.summarise(ctx, findings)
+            cov.skip(VULNERABLE, "no pinned dependency to look up (DEP003)")
+            return AuditOutput(findings, cov)
+        source = source_for(opts, ctx.config.file.parent if ctx.config.file else ctx.root)
         try:
-            results, skipped, db_note = self.query(ctx, sorted(pins))
-        except (DatabaseError, PipAuditError) as exc:
+            answer = source.query(sorted(pins))
+        except SourceError as exc:
+            cov.could_not_read(VULNERABLE, source.where, str(exc))
             findings.append(
                 ctx.finding(
                     NOT_AUDITED,
@@ -88,18 +105,36 @@ class DependenciesAudit(Audit):
                     key="engine",
                 )
             )
-            return self.summarise(ctx, findings)
-        ctx.note = db_note
+            return AuditOutput(findings, cov)
+        ctx.note = answer.note
+        ctx.stats["vuln_db_unreadable_records"] = answer.unreadable_records
+        looked_up = 0
         for (name, version), first in sorted(pins.items()):
-            if name in skipped:
+            if name in answer.skipped:
                 findings.append(
-                    self.not_audited(ctx, first, f"pip-audit skipped it: {skipped[name]}")
+                    self.not_audited(ctx, first, f"pip-audit skipped it: {answer.skipped[name]}")
                 )
                 continue
-            for vuln in results.get((name, version), []):
-                findings.append(self.vulnerable(ctx, first, vuln, db_note))
-        ctx.stats["vulnerabilities"] = sum(1 for f in findings if f.rule_id == "DEP001")
-        return self.summarise(ctx, findings)
+            looked_up += 1
+            for vuln in answer.vulnerabilities.get((name, version), []):
+                findings.append(self.vulnerable(ctx, first, vuln, answer.note))
+        cov.saw(VULNERABLE, "pinned dependency version", looked_up)
+        if not looked_up:
+            findings.append(
+                ctx.finding(
+                    NOT_AUDITED,
+                    Status.ERROR,
+                    f"none of the {len(pins)} pinned dependency version(s) could be looked up "
+                    f"in {source.where}: nothing was audited",
+                    Location(path=declared.files[0]),
+                    key="none-looked-up",
+                )
+            )
+            cov.skip(
+                VULNERABLE, f"no pinned dependency could be looked up in {source.where} (DEP003)"
+            )
+        ctx.stats["vulnerabilities"] = sum(1 for f in findings if f.rule_id == VULNERABLE)
+        return AuditOutput(findings, cov)
 
     # --- which pins to audit ---------------------------------------------------------------
     @staticmethod
@@ -148,29 +183,6 @@ class DependenciesAudit(Audit):
             key=f"{dep.name}:{why[:40]}",
         )
 
-    # --- asking the database or pip-audit ---------------------------------------------------
-    def query(self, ctx: AuditContext, pins: list[tuple[str, str]]):
-        opts = ctx.options
-        db_path = opts.get("vuln-db")
-        if db_path:
-            base = ctx.config.file.parent if ctx.config.file else ctx.root
-            path = Path(db_path) if os.path.isabs(db_path) else (base / db_path)
-            db = OfflineDB(path)
-            ctx.stats["vuln_db_unreadable_records"] = len(db.errors)
-            results = {(n, v): db.query(n, v) for n, v in pins}
-            return (
-                results,
-                {},
-                f"offline OSV database {path.name}, newest record {db.date} ({len(db.texts)} records)",
-            )
-        osv_url = opts.get("osv-url") or os.environ.get("HARDCHECK_OSV_URL")
-        service = opts.get("service", "pypi")
-        results, skipped = run_pip_audit(
-            pins, service=service, osv_url=osv_url, timeout=int(opts.get("timeout", 15))
-        )
-        where = osv_url or service
-        return results, skipped, f"live vulnerability service via pip-audit ({where}), queried now"
-
     def vulnerable(
         self, ctx: AuditContext, dep: Dependency, vuln: Vulnerability, db_note: str
     ) -> Finding:
@@ -188,13 +200,11 @@ class DependenciesAudit(Audit):
             upstream_id=vuln.id,
         )
 
-    # --- summary ------------------------------------------------------------------------------
-    def applies(self, ctx: AuditContext, rule_id: str) -> bool:
-        return bool(self.declared.deps)
 
-    def pass_message(self, ctx: AuditContext, rule_id: str) -> str:
-        s = ctx.stats
-        return f"{s['pins_audited']} pinned dependency version(s) from {s['declaration_files']} file(s) checked"
-
-    def skip_reason(self, ctx: AuditContext, rule_id: str) -> str:
-        return "not applicable: no requirements, pyproject or lock file found"
+def declares_dependencies(rel: str) -> bool:
+    base = os.path.basename(rel)
+    return (
+        base in LOCK_FILES
+        or base == "pyproject.toml"
+        or bool(REQUIREMENTS_NAME.search(rel) or REQUIREMENTS_NAME.search(base))
+    )

@@ -22,14 +22,18 @@ from ...model import Finding, Location, Severity, Status
 from ...readers import nginx
 from ...readers.appfiles import DEFAULT_DEVELOPMENT_PATHS
 from ...readers.pyast import SourceError, parse_source
-from ..base import Audit, AuditContext
+from ..base import Audit, AuditContext, AuditOutput, Coverage, PathTest
 from .checks import FOREIGN_ORIGIN, Result, check_all, check_tls, grade
 from .fetch import Fetched, fetch
 from .static import StaticFindings, django_settings, flask_config, nginx_headers
 
-LIVE_RULES = {f"HDR{n:03d}" for n in range(1, 20)}
-STATIC_RULES = {"HDR020", "HDR021", "HDR022", "HDR023"}
-STRICT_ONLY = {"HDR015", "HDR016"}
+# What each rule reads: live responses, or the configuration in the tree.
+LIVE_RULES = (*(f"HDR{n:03d}" for n in range(1, 17)), "HDR017", "HDR019")
+TLS, FETCHED, PROMISES = "HDR013", "HDR018", "HDR024"
+STRICT_ONLY = ("HDR015", "HDR016")
+DJANGO, FLASK = "HDR020", "HDR021"
+APP_RULES = (DJANGO, FLASK)
+NGINX_RULES = ("HDR022", "HDR023")
 
 
 def http_twin(url: str) -> str:
@@ -42,9 +46,6 @@ def http_twin(url: str) -> str:
 
 class HeadersAudit(Audit):
     name = "headers"
-    description = (
-        "security headers, cookies, CORS, redirects and TLS of live URLs; header settings in config"
-    )
     config_schema: ClassVar[dict[str, Any]] = {
         "urls": {"type": "array", "items": {"type": "string"}},
         "profile": {"enum": ["default", "strict"]},
@@ -68,13 +69,17 @@ class HeadersAudit(Audit):
         },
     }
 
-    def run(self, ctx: AuditContext) -> list[Finding]:
+    def inputs(self, ctx: AuditContext) -> dict[str, PathTest]:
+        return {**dict.fromkeys(APP_RULES, _python_file), **dict.fromkeys(NGINX_RULES, _conf_file)}
+
+    def run(self, ctx: AuditContext) -> AuditOutput:
         opts = ctx.options
-        self.urls = list(dict.fromkeys([*ctx.config.urls, *opts.get("urls", [])]))
-        self.strict = opts.get("profile", "default") == "strict"
+        urls = list(dict.fromkeys([*ctx.config.urls, *opts.get("urls", [])]))
+        strict = opts.get("profile", "default") == "strict"
         findings: list[Finding] = []
-        self.static = self.read_static(ctx, findings)
-        for r in self.static.results:
+        cov = Coverage()
+        static = self.read_static(ctx, cov)
+        for r in static.results:
             findings.append(
                 ctx.fail(
                     r.rule,
@@ -84,29 +89,66 @@ class HeadersAudit(Audit):
                     key=r.key,
                 )
             )
-        self.audited: list[str] = []  # URLs that answered: the live rules looked at these
-        if self.urls:
+        answered: list[str] = []  # URLs that answered: the live rules looked at these
+        if urls:
             if opts.get("insecure"):
                 ctx.note = "TLS certificates were NOT verified (insecure mode)"
-            for url, (answered, url_findings) in zip(self.urls, asyncio.run(self.fetch_all(ctx))):
-                if answered:
-                    self.audited.append(url)
+            fetched = asyncio.run(self.fetch_all(ctx, urls, strict, static))
+            for url, (ok, url_findings) in zip(urls, fetched):
+                if ok:
+                    answered.append(url)
                 findings += url_findings
-        ctx.stats["urls"] = len(self.urls)
-        return self.summarise(ctx, findings)
+        ctx.stats["urls"] = len(urls)
+        self.live_coverage(cov, urls, answered, strict, static)
+        return AuditOutput(findings, cov)
+
+    @staticmethod
+    def live_coverage(
+        cov: Coverage, urls: list[str], answered: list[str], strict: bool, static: StaticFindings
+    ) -> None:
+        cov.saw(FETCHED, "URL", len(urls))
+        if not urls:
+            cov.skip((*LIVE_RULES, FETCHED, PROMISES), "no URL given (--url URL or [headers] urls)")
+            return
+        if not answered:
+            cov.skip(
+                (*LIVE_RULES, PROMISES), f"none of the {len(urls)} URL(s) could be audited (HDR018)"
+            )
+            return
+        unanswered = len(urls) - len(answered)
+        kind = (
+            f"URL (of {len(urls)}; {unanswered} could not be audited, HDR018)"
+            if unanswered
+            else "URL"
+        )
+        cov.saw(LIVE_RULES, kind, len(answered))
+        https = [u for u in answered if u.lower().startswith("https://")]
+        if https:
+            cov.saw(TLS, "https URL", len(https))
+        else:
+            cov.skip(TLS, "no https URL answered: there is no TLS to check")
+        if not strict:
+            cov.skip(STRICT_ONLY, "checked only with --headers-profile strict")
+        if static.promises:
+            cov.saw(PROMISES, "configured header", len(static.promises))
+        else:
+            cov.skip(PROMISES, "no header promised by the configuration found in the tree")
 
     # --- static ----------------------------------------------------------------------------------
-    def read_static(self, ctx: AuditContext, findings: list[Finding]) -> StaticFindings:
+    def read_static(self, ctx: AuditContext, cov: Coverage) -> StaticFindings:
         out = StaticFindings()
         dev = path_spec(DEFAULT_DEVELOPMENT_PATHS)
         nginx_candidates = []
         for entry in ctx.inventory.files():
             if not entry.rel.endswith((".py", ".conf")) or entry.size == 0:
                 continue
+            rules = NGINX_RULES if entry.rel.endswith(".conf") else APP_RULES
             try:
                 text = read_text(ctx.inventory, entry, ctx.config.max_file_size)
-            except ReadSkipped:
-                continue  # the permissions and secrets audits report unreadable files
+            except ReadSkipped as exc:
+                if not exc.deliberate:
+                    cov.could_not_read(rules, entry.display, str(exc))
+                continue  # deliberate skips are the permissions and secrets audits' items
             if entry.rel.endswith(".conf"):
                 nginx_candidates.append((entry.rel, text))
                 continue
@@ -114,17 +156,28 @@ class HeadersAudit(Audit):
                 continue
             try:
                 tree = parse_source(text.encode("utf-8"), entry.display)
-            except SourceError:
-                continue  # reported by the permissions audit
+            except SourceError as exc:
+                cov.could_not_read(rules, entry.display, str(exc))
+                continue
             development = ctx.environment == "development" or dev.match_file(entry.rel)
             django_settings(tree, entry.display, out, development)
             flask_config(tree, entry.display, out)
         for cfg in nginx.load_tree(ctx.root, nginx_candidates):
             nginx_headers(cfg, out)
+        for rules, count, kind in (
+            (DJANGO, out.django_modules, "Django settings module"),
+            (FLASK, out.flask_apps, "Flask app"),
+            (NGINX_RULES, out.nginx_configs, "nginx config"),
+        ):
+            cov.saw(rules, kind, count)
+            if not count:
+                cov.skip(rules, f"not applicable: no {kind} found")
         return out
 
     # --- live ------------------------------------------------------------------------------------
-    async def fetch_all(self, ctx: AuditContext) -> list[tuple[bool, list[Finding]]]:
+    async def fetch_all(
+        self, ctx: AuditContext, urls: list[str], strict: bool, static: StaticFindings
+    ) -> list[tuple[bool, list[Finding]]]:
         """Per URL, in the order given: whether it answered, and its findings."""
         import httpx
 
@@ -156,9 +209,9 @@ class HeadersAudit(Audit):
             },
         )
         todo: asyncio.Queue[tuple[int, str]] = asyncio.Queue()
-        for item in enumerate(self.urls):
+        for item in enumerate(urls):
             todo.put_nowait(item)
-        done: list[tuple[bool, list[Finding]]] = [(False, [])] * len(self.urls)
+        done: list[tuple[bool, list[Finding]]] = [(False, [])] * len(urls)
 
         async def worker() -> None:
             # One client per worker rather than one shared pool: httpcore's pool
@@ -185,12 +238,21 @@ class HeadersAudit(Audit):
                     client, http_twin(url), headers=extra, deadline=deadline, max_hops=hops
                 )
             # judged at once, so a long URL list does not hold every page body
-            return main.final is not None, self.url_findings(ctx, url, main, twin, main)
+            judged = self.url_findings(ctx, url, main, twin, strict, static)
+            return main.final is not None, judged
 
-        await asyncio.gather(*(worker() for _ in range(min(concurrency, len(self.urls)))))
+        await asyncio.gather(*(worker() for _ in range(min(concurrency, len(urls)))))
         return done
 
-    def url_findings(self, ctx: AuditContext, url: str, main: Fetched, twin, cors) -> list[Finding]:
+    def url_findings(
+        self,
+        ctx: AuditContext,
+        url: str,
+        main: Fetched,
+        twin: Fetched | None,
+        strict: bool,
+        static: StaticFindings,
+    ) -> list[Finding]:
         loc = Location(url=url)
         if main.error:
             if main.error_kind == "tls":
@@ -204,7 +266,8 @@ class HeadersAudit(Audit):
                     key=url,
                 )
             ]
-        results = check_all(url, main, twin, cors, self.strict)
+        # the CORS probe rides on the main request (it carries a foreign Origin)
+        results = check_all(url, main, twin, main, strict)
         if main.body_note:
             ctx.stats["bodies_truncated"] += 1
         out = [self.result(ctx, url, r) for r in results]
@@ -225,7 +288,7 @@ class HeadersAudit(Audit):
             )
         )
         final_headers = main.final.headers
-        for promise in self.static.promises:
+        for promise in static.promises:
             if promise.header not in final_headers:
                 out.append(
                     ctx.fail(
@@ -252,49 +315,10 @@ class HeadersAudit(Audit):
             key=f"{url}|{r.outcome}|{r.key}",
         )
 
-    # --- summary -----------------------------------------------------------------------------
-    def applies(self, ctx: AuditContext, rule_id: str) -> bool:
-        if rule_id in STRICT_ONLY and not self.strict:
-            return False
-        # A live rule passes only on URLs that answered: a URL that could not be fetched
-        # is an HDR018 error, and its checks are not passes.
-        if rule_id == "HDR018":
-            return bool(self.urls)
-        if rule_id == "HDR013":
-            return any(u.lower().startswith("https://") for u in self.audited)
-        if rule_id in LIVE_RULES or rule_id == "HDR017":
-            return bool(self.audited)
-        if rule_id == "HDR024":
-            return bool(self.audited and self.static.promises)
-        s = self.static
-        return {
-            "HDR020": s.django_modules,
-            "HDR021": s.flask_apps,
-            "HDR022": s.nginx_configs,
-            "HDR023": s.nginx_configs,
-        }.get(rule_id, 0) > 0
 
-    def pass_message(self, ctx: AuditContext, rule_id: str) -> str:
-        if rule_id in STATIC_RULES:
-            s = self.static
-            return {
-                "HDR020": f"checked {s.django_modules} Django settings module(s)",
-                "HDR021": f"checked {s.flask_apps} Flask app(s)",
-            }.get(rule_id, f"checked {s.nginx_configs} nginx config(s)")
-        if rule_id == "HDR018":
-            return f"all {len(self.urls)} URL(s) answered"
-        unanswered = len(self.urls) - len(self.audited)
-        return f"checked {len(self.audited)} URL(s)" + (
-            f"; {unanswered} could not be audited (HDR018)" if unanswered else ""
-        )
+def _python_file(rel: str) -> bool:
+    return rel.endswith(".py")
 
-    def skip_reason(self, ctx: AuditContext, rule_id: str) -> str:
-        if rule_id in STRICT_ONLY and not self.strict:
-            return "checked only with --headers-profile strict"
-        if rule_id in LIVE_RULES or rule_id in ("HDR017", "HDR024"):
-            if not self.urls:
-                return "no URL given (--url URL or [headers] urls)"
-            if not self.audited:
-                return f"none of the {len(self.urls)} URL(s) could be audited (HDR018)"
-            return "nothing to check on these URLs"
-        return "not applicable: no Django settings, Flask app or nginx config found"
+
+def _conf_file(rel: str) -> bool:
+    return rel.endswith(".conf")

@@ -12,12 +12,12 @@ import fnmatch
 import os
 import re
 import stat
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from typing import Any, ClassVar
 
 from ...model import Finding, Location, Severity
 from ...readers.pyast import Unresolved
-from ..base import Audit, AuditContext
+from ..base import Audit, AuditContext, AuditOutput, Coverage, PathTest
 from .discover import Discoverer, Discovery, python_ignored, reads
 from .logmodel import (
     ROTATING,
@@ -52,13 +52,21 @@ NGINX_QUERY_VAR = re.compile(r"\$(request|request_uri|args|query_string|arg_\w+)
 GUNICORN_DEFAULT_ACCESS_FORMAT = '%(h)s %(l)s %(u)s %(t)s "%(r)s" %(s)s %(b)s "%(f)s" "%(a)s"'
 
 
+CONFIG_RULES = tuple(f"LOG{n:03d}" for n in (1, 2, 3, 4, 5, 7, 10, 11))  # configs and servers
+LOG_FILES, TOKENS_IN_URLS, LISTEN = "LOG006", "LOG008", "LOG009"
+LOG_FILE_NAME = re.compile(r"\.log(\.\d+)?$")
+
+
+def is_log_file(rel: str) -> bool:
+    return LOG_FILE_NAME.search(rel) is not None
+
+
 def _loc(path: str, line: int | None = None, setting: str | None = None) -> Location:
     return Location(path=path, line=line, setting=setting)
 
 
 class LoggingAudit(Audit):
     name = "logging"
-    description = "logging configs: levels, handlers, formats, access logs, secrets in logs"
     config_schema: ClassVar[dict[str, Any]] = {
         "security-loggers": {
             "type": "array",
@@ -76,16 +84,25 @@ class LoggingAudit(Audit):
     def memo_relevant(self, rel: str, data: bytes) -> bool:
         return not python_ignored(rel, data)
 
-    def run(self, ctx: AuditContext) -> Iterable[Finding]:
+    def inputs(self, ctx: AuditContext) -> dict[str, PathTest]:
+        return {
+            **dict.fromkeys((*CONFIG_RULES, TOKENS_IN_URLS, LISTEN), reads),
+            LOG_FILES: is_log_file,
+        }
+
+    def run(self, ctx: AuditContext) -> AuditOutput:
         found = Discoverer(ctx).run()
-        self._found = found
+        cov = Coverage()
         findings = list(found.problems)
         self.resolve_references(ctx, found, findings)
         for name, why in sorted(found.parse_failures.items()):
             if "log" in name.lower():
+                cov.could_not_read(CONFIG_RULES, name, why)
                 findings.append(
                     ctx.unreadable(name, f"looks like a logging config but cannot be parsed: {why}")
                 )
+        for path, why in found.unread.items():
+            cov.could_not_read((*CONFIG_RULES, TOKENS_IN_URLS, LISTEN), path, why)
         for cfg in found.configs:
             findings.extend(self.check_config(ctx, cfg, found))
         findings.extend(self.check_servers(ctx, found))
@@ -94,7 +111,7 @@ class LoggingAudit(Audit):
         for path, line in found.listeners:
             findings.append(
                 ctx.fail(
-                    "LOG009",
+                    LISTEN,
                     "logging.config.listen() without verify=: anyone who can reach the port "
                     "can send a config, and fileConfig input is evaluated (code execution)",
                     _loc(path, line, "logging.config.listen"),
@@ -102,7 +119,37 @@ class LoggingAudit(Audit):
                 )
             )
         findings.extend(self.check_tokens_in_urls(ctx, found))
-        return self.summarise(ctx, findings)
+        self.record_coverage(ctx, found, cov)
+        return AuditOutput(findings, cov)
+
+    @staticmethod
+    def record_coverage(ctx: AuditContext, found: Discovery, cov: Coverage) -> None:
+        if found.anything:
+            cov.saw(CONFIG_RULES, "logging config", len(found.configs))
+            cov.saw(CONFIG_RULES, "server command", len(found.commands) + len(found.uvicorn_runs))
+            cov.saw(CONFIG_RULES, "gunicorn config", len(found.gunicorn))
+            cov.saw(CONFIG_RULES, "nginx config", len(found.nginx_configs))
+        else:
+            cov.skip(
+                CONFIG_RULES,
+                "not applicable: no logging configuration, server command or nginx config found",
+            )
+        cov.saw(LOG_FILES, "log file", ctx.stats["log_files"])
+        if not ctx.stats["log_files"]:
+            cov.skip(LOG_FILES, "nothing to check: no log files (*.log) in the tree")
+        python_files = ctx.stats["python_files_read"]
+        cov.saw(LISTEN, "Python file", python_files)
+        if not python_files:
+            cov.skip(LISTEN, "nothing to check: no non-empty Python files in the tree")
+        if found.frameworks or found.commands or found.nginx_configs:
+            cov.saw(TOKENS_IN_URLS, "Python file", python_files)
+            cov.saw(TOKENS_IN_URLS, "server command", len(found.commands))
+            cov.saw(TOKENS_IN_URLS, "nginx config", len(found.nginx_configs))
+        else:
+            cov.skip(
+                TOKENS_IN_URLS,
+                "not applicable: no web framework, server command or nginx config found",
+            )
 
     # --- references from servers to config files -------------------------------------
     def resolve_references(self, ctx: AuditContext, found: Discovery, out: list[Finding]) -> None:
@@ -420,7 +467,7 @@ class LoggingAudit(Audit):
 
     def check_log_files(self, ctx: AuditContext) -> Iterator[Finding]:
         for entry in ctx.inventory.files(content_only=False):
-            if not re.search(r"\.log(\.\d+)?$", entry.rel):
+            if not is_log_file(entry.rel):
                 continue
             ctx.stats["log_files"] += 1
             if entry.mode & (stat.S_IRGRP | stat.S_IROTH):
@@ -485,35 +532,6 @@ class LoggingAudit(Audit):
         if nginx_used and (not formats or any(NGINX_QUERY_VAR.search(n.text) for n in formats)):
             servers.append(("nginx", "a log_format with $uri instead of $request"))
         return servers
-
-    # --- summary --------------------------------------------------------------------------
-    def applies(self, ctx: AuditContext, rule_id: str) -> bool:
-        found: Discovery = self._found
-        if rule_id == "LOG006":
-            return ctx.stats["log_files"] > 0
-        if rule_id == "LOG009":
-            return ctx.stats["python_files_read"] > 0
-        if rule_id == "LOG008":
-            return bool(found.frameworks or found.commands or found.nginx_configs)
-        return found.anything
-
-    def pass_message(self, ctx: AuditContext, rule_id: str) -> str:
-        f: Discovery = self._found
-        if rule_id == "LOG006":
-            return f"checked {ctx.stats['log_files']} log file(s) in the tree"
-        if rule_id == "LOG009":
-            return f"checked {ctx.stats['python_files_read']} Python file(s) for logging.config.listen()"
-        return (
-            f"checked {len(f.configs)} logging config(s), {len(f.commands) + len(f.uvicorn_runs)} "
-            f"server command(s), {len(f.gunicorn)} gunicorn config(s), {len(f.nginx_configs)} nginx config(s)"
-        )
-
-    def skip_reason(self, ctx: AuditContext, rule_id: str) -> str:
-        if rule_id == "LOG006":
-            return "nothing to check: no log files (*.log) in the tree"
-        if rule_id == "LOG009":
-            return "nothing to check: no non-empty Python files in the tree"
-        return "not applicable: no logging configuration, server command or nginx config found"
 
 
 class _Null:

@@ -108,6 +108,7 @@ class Discovery:
     frameworks: set[str] = field(default_factory=set)
     problems: list[Finding] = field(default_factory=list)
     parse_failures: dict[str, str] = field(default_factory=dict)  # display path -> why
+    unread: dict[str, str] = field(default_factory=dict)  # display path -> why not
 
     @property
     def anything(self) -> bool:
@@ -191,9 +192,10 @@ class Discoverer:
             return read_text(self.ctx.inventory, entry, self.ctx.config.max_file_size)
         except ReadSkipped as exc:
             why = str(exc)
-            if why.startswith(("larger", "binary")):
+            if exc.kind in ("too-large", "binary"):
                 self.found.problems.append(self.ctx.not_read(entry.display, why, why.split(" ")[0]))
             else:
+                self.found.unread[entry.display] = why
                 self.found.problems.append(self.ctx.unreadable(entry.display, why))
             return None
 
@@ -250,6 +252,7 @@ class Discoverer:
         try:
             tree = parse_source(text.encode("utf-8"), entry.display)
         except SourceError as exc:
+            self.found.unread[entry.display] = str(exc)
             self.found.problems.append(self.ctx.unreadable(entry.display, str(exc)))
             return
         self.ctx.stats["python_files_parsed"] += 1

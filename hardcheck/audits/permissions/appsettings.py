@@ -23,8 +23,9 @@ from ...readers.pyast import (
     string_constants,
     truthy_setting,
 )
-from ..base import AuditContext
+from ..base import AuditContext, Coverage
 
+APP_RULES = ("APP001", "APP002", "APP003", "APP004")
 # Cheap byte test before parsing: a file without any of these cannot trigger a rule.
 MARKERS = (b"DEBUG", b"debug", b"ALLOWED_HOSTS", b"CORS", b"allow_origin")
 DJANGO_MARKERS = {"INSTALLED_APPS", "MIDDLEWARE", "ROOT_URLCONF", "ALLOWED_HOSTS", "DATABASES"}
@@ -251,7 +252,9 @@ class AppSettingsChecker:
         )
 
 
-def check_app_settings(ctx: AuditContext, development_paths: tuple[str, ...]) -> Iterator[Finding]:
+def check_app_settings(
+    ctx: AuditContext, cov: Coverage, development_paths: tuple[str, ...]
+) -> Iterator[Finding]:
     dev_spec = path_spec(development_paths)
     for entry in ctx.inventory.files():
         if not entry.rel.endswith(".py"):
@@ -259,12 +262,14 @@ def check_app_settings(ctx: AuditContext, development_paths: tuple[str, ...]) ->
         try:
             data = read_bytes(ctx.inventory, entry, ctx.config.max_file_size)
         except ReadSkipped as exc:
-            if str(exc).startswith("larger"):
-                yield ctx.not_read(entry.display, str(exc), "too-large")
+            if exc.deliberate:
+                yield ctx.not_read(entry.display, str(exc), exc.kind)
             else:
+                cov.could_not_read(APP_RULES, entry.display, str(exc))
                 yield ctx.unreadable(entry.display, str(exc))
             continue
         if not any(m in data for m in MARKERS):
+            cov.saw(APP_RULES, "Python file")  # read: nothing in it can trigger these rules
             continue
         if is_binary(data):
             yield ctx.not_read(entry.display, "binary file (NUL bytes) with a .py name", "binary")
@@ -272,7 +277,13 @@ def check_app_settings(ctx: AuditContext, development_paths: tuple[str, ...]) ->
         try:
             tree = parse_source(data, entry.display)
         except SourceError as exc:
+            cov.could_not_read(APP_RULES, entry.display, str(exc))
             yield ctx.unreadable(entry.display, str(exc))
             continue
-        ctx.stats["python_files_parsed"] += 1
+        cov.saw(APP_RULES, "Python file")
         yield from AppSettingsChecker(ctx, entry, tree, dev_spec.match_file(entry.rel)).run()
+    if not (ctx.stats["app_modules"] or ctx.stats["settings_modules"]):
+        cov.skip(
+            APP_RULES,
+            "not applicable: no Django, Flask, FastAPI or Starlette code or settings found",
+        )

@@ -3,24 +3,22 @@ settings (debug modes, ALLOWED_HOSTS, CORS) read statically."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from typing import Any, ClassVar
 
 from ...inventory import path_spec
-from ...model import Finding
 from ...readers.appfiles import DEFAULT_DEVELOPMENT_PATHS
 from ...readers.secretfiles import NOT_SECRET_PATTERNS, SECRET_FILE_PATTERNS
-from ..base import Audit, AuditContext
-from .appsettings import MARKERS, check_app_settings
+from ..base import Audit, AuditContext, AuditOutput, Coverage, PathTest, every_path
+from .appsettings import APP_RULES, MARKERS, check_app_settings
 from .fsmodes import check_tree, expected_modes
 
 MODE_STRING = {"type": "string", "pattern": "^0?[0-7]{3,4}$"}
-APP_RULES = ("APP001", "APP002", "APP003", "APP004")
+FS_RULES = ("PRM001", "PRM002", "PRM003", "PRM004", "PRM005", "PRM006")
+EXPECTED_MODES = "PRM007"
 
 
 class PermissionsAudit(Audit):
     name = "permissions"
-    description = "file modes, owners and links; debug, ALLOWED_HOSTS and CORS settings"
     config_schema: ClassVar[dict[str, Any]] = {
         "expected-modes": {
             "type": "object",
@@ -52,8 +50,12 @@ class PermissionsAudit(Audit):
         # check_app_settings reads Python modules and skips, unparsed, those without these
         return rel.endswith(".py") and any(m in data for m in MARKERS)
 
-    def run(self, ctx: AuditContext) -> Iterable[Finding]:
+    def inputs(self, ctx: AuditContext) -> dict[str, PathTest]:
+        return {**dict.fromkeys(FS_RULES, every_path), **dict.fromkeys(APP_RULES, _python_file)}
+
+    def run(self, ctx: AuditContext) -> AuditOutput:
         opts = ctx.options
+        cov = Coverage()
         secret = path_spec(
             [
                 *SECRET_FILE_PATTERNS,
@@ -62,31 +64,20 @@ class PermissionsAudit(Audit):
             ]
         )
         findings = list(check_tree(ctx, secret))
+        cov.saw(FS_RULES, "path", ctx.stats["paths_checked"])
+        if not ctx.stats["paths_checked"] and not ctx.inventory.problems:
+            cov.skip(FS_RULES, "nothing to check: the tree holds no files or directories")
         table = opts.get("expected-modes", {})
         if table:
             findings.extend(expected_modes(ctx, table))
+            cov.saw(EXPECTED_MODES, "expected-modes entry", len(table))
+        else:
+            cov.skip(
+                EXPECTED_MODES, "not applicable: no [permissions.expected-modes] table configured"
+            )
         dev_paths = tuple(opts.get("development-paths", DEFAULT_DEVELOPMENT_PATHS))
-        findings.extend(check_app_settings(ctx, dev_paths))
-        return self.summarise(ctx, findings)
-
-    def applies(self, ctx: AuditContext, rule_id: str) -> bool:
-        if rule_id == "PRM007":
-            return bool(ctx.options.get("expected-modes"))
-        if rule_id in APP_RULES:
-            return ctx.stats["app_modules"] > 0 or ctx.stats["settings_modules"] > 0
-        return ctx.stats["paths_checked"] > 0  # "checked 0 paths" is no pass
-
-    def pass_message(self, ctx: AuditContext, rule_id: str) -> str:
-        if rule_id in APP_RULES:
-            return f"checked {ctx.stats['python_files_parsed']} Python file(s); none found"
-        return f"checked {ctx.stats['paths_checked']} path(s); none found"
-
-    def skip_reason(self, ctx: AuditContext, rule_id: str) -> str:
-        if rule_id == "PRM007":
-            return "not applicable: no [permissions.expected-modes] table configured"
-        if rule_id in APP_RULES:
-            return "not applicable: no Django, Flask, FastAPI or Starlette code or settings found"
-        return "nothing to check: the tree holds no files or directories"
+        findings.extend(check_app_settings(ctx, cov, dev_paths))
+        return AuditOutput(findings, cov)
 
 
 def _python_file(rel: str) -> bool:

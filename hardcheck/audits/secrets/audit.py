@@ -20,7 +20,7 @@ from ...pool import balanced_chunks, run_pooled
 from ...readers.secretfiles import NOT_SECRET_PATTERNS, SECRET_FILE_PATTERNS
 from ...redact import fingerprint_key, keyed_id
 from ...safetext import display_path
-from ..base import Audit, AuditContext
+from ..base import Audit, AuditContext, AuditOutput, Coverage, PathTest, every_path
 from .scan import (
     ChunkResult,
     Hit,
@@ -55,6 +55,9 @@ DEFAULT_EXCLUDES = (
     "go.sum",
     ".secrets.baseline",
 )
+CONTENT_RULES = ("SEC001", "SEC003")  # what the files hold
+COMMITTED = "SEC002"  # which secret-bearing files git holds
+HISTORY = "SEC004"
 # Below this much text, starting worker processes costs more than it saves.
 INPROCESS_BYTES = 256 * 1024
 
@@ -96,7 +99,6 @@ def load_baseline(path: str) -> frozenset[tuple[str, str]]:
 
 class SecretsAudit(Audit):
     name = "secrets"
-    description = "secrets in files (detect-secrets + hardcheck detectors), committed secret files, hard-coded framework keys, git history"
     worker_modules = ("hardcheck.audits.secrets.scan", "detect_secrets.core.scan")
     config_schema: ClassVar[dict[str, Any]] = {
         "plugins": {
@@ -117,11 +119,14 @@ class SecretsAudit(Audit):
         "history": {"type": "integer", "minimum": 0},
     }
 
-    def run(self, ctx: AuditContext) -> list[Finding]:
+    def inputs(self, ctx: AuditContext) -> dict[str, PathTest]:
+        return dict.fromkeys((*CONTENT_RULES, COMMITTED), every_path)
+
+    def run(self, ctx: AuditContext) -> AuditOutput:
         opts = ctx.options
-        self.history = int(opts.get("history", 0))
-        self.git = ctx.inventory.source == "git"
+        history_depth = int(opts.get("history", 0))
         findings: list[Finding] = []
+        cov = Coverage()
         files = self.select(ctx)
         key, key_source = fingerprint_key()
         ctx.stats["fingerprint_key_ephemeral"] = int(key_source == "this run only")
@@ -133,18 +138,26 @@ class SecretsAudit(Audit):
             keywords=tuple(opts.get("keywords", ())),
             max_file_size=ctx.config.max_file_size,
         )
-        tree, history = self.scan(ctx, files, options, key, false_positives)
-        self.tally(ctx, tree, findings)
+        tree, history = self.scan(ctx, files, options, key, false_positives, history_depth)
+        self.tally(ctx, tree, findings, cov)
         scanned = tree.hits
         findings.extend(self.hit_finding(ctx, h) for h in scanned)
         if history is not None:
             for rel, why in history.errors:
+                cov.could_not_read(HISTORY, rel, why)
                 findings.append(ctx.unreadable(rel, why))
             ctx.stats["history_lines"] = history.counts.get("history_lines", 0)
+            cov.saw(
+                HISTORY,
+                f"added line in the last {history_depth} commit",
+                ctx.stats["history_lines"],
+            )
             present = {(h.rel, h.kid) for h in scanned}
             findings.extend(self.history_findings(ctx, history.hits, present))
-        findings.extend(self.committed_files(ctx))
-        return self.summarise(ctx, findings)
+        else:
+            cov.skip(HISTORY, "history scan not requested (--history N or [secrets] history = N)")
+        findings.extend(self.committed_files(ctx, cov))
+        return AuditOutput(findings, cov)
 
     # --- what to scan -----------------------------------------------------------------
     def select(self, ctx: AuditContext) -> list[Entry]:
@@ -179,7 +192,7 @@ class SecretsAudit(Audit):
 
     # --- running the engine --------------------------------------------------------------
     def scan(
-        self, ctx, files, options, key, false_positives
+        self, ctx, files, options, key, false_positives, history_depth
     ) -> tuple[ChunkResult, ChunkResult | None]:
         """The tree's merged result (cached per file) and the history's (never cached)."""
         config = settings_config(options)
@@ -189,7 +202,7 @@ class SecretsAudit(Audit):
         history: list[ChunkResult] = []
 
         def scan_missing(missing: list[Entry]) -> list[tuple[str, str | None, ChunkResult]]:
-            per_file, hist = self.run_engine(ctx, root, missing, initargs)
+            per_file, hist = self.run_engine(ctx, root, missing, initargs, history_depth)
             history.extend(hist)
             return per_file
 
@@ -199,17 +212,17 @@ class SecretsAudit(Audit):
         )  # fmt: skip
         t0 = time.monotonic()
         results = cached_per_file(ctx, files, space, scan_missing, encode_result, decode_result)
-        if self.history and not history:  # every file came from the cache
-            history.extend(self.run_engine(ctx, root, [], initargs)[1])
+        if history_depth and not history:  # every file came from the cache
+            history.extend(self.run_engine(ctx, root, [], initargs, history_depth)[1])
         ctx.stats["scan_ms"] = int((time.monotonic() - t0) * 1000)
         return merge(results), (history[0] if history else None)
 
-    def run_engine(self, ctx, root, files, initargs):
+    def run_engine(self, ctx, root, files, initargs, history_depth):
         """detect-secrets over `files` (and the history when asked): per-file results."""
         jobs = max(1, ctx.config.jobs)
         tasks = [(scan_chunk, (root, chunk)) for chunk in balanced_chunks(files, jobs * 4)]
-        if self.history:
-            tasks.append((scan_history, (root, self.history)))
+        if history_depth:
+            tasks.append((scan_history, (root, history_depth)))
         if jobs == 1 or sum(e.size for e in files) < INPROCESS_BYTES:
             init_worker(*initargs)
             parts = [fn(*args) for fn, args in tasks]
@@ -224,20 +237,27 @@ class SecretsAudit(Audit):
                 tasks=tasks,
             )
             ctx.stats["worker_processes"] = jobs
-        history = [parts.pop()] if self.history else []
+        history = [parts.pop()] if history_depth else []
         return [item for part in parts for item in part], history
 
-    def tally(self, ctx: AuditContext, result: ChunkResult, findings: list[Finding]) -> None:
+    def tally(
+        self, ctx: AuditContext, result: ChunkResult, findings: list[Finding], cov: Coverage
+    ) -> None:
         for k, v in result.counts.items():
             ctx.stats[k] += v
         for rel, kind, why in result.skipped:
-            findings.append(ctx.not_read(self.display(ctx, rel), why, kind))
+            findings.append(ctx.not_read(display_path(rel), why, kind))
         for rel, why in result.errors:
-            findings.append(ctx.unreadable(self.display(ctx, rel), why))
-
-    @staticmethod
-    def display(ctx: AuditContext, rel: str) -> str:
-        return display_path(rel)
+            cov.could_not_read(CONTENT_RULES, display_path(rel), why)
+            findings.append(ctx.unreadable(display_path(rel), why))
+        s = ctx.stats
+        cov.saw(CONTENT_RULES, "file", s["files_scanned"])
+        if not s["files_scanned"] and not result.errors:
+            cov.skip(
+                CONTENT_RULES,
+                f"nothing scanned: no text file in the tree ({s['skipped_binary']} binary and "
+                f"{s['files_excluded']} excluded file(s))",
+            )
 
     # --- findings ----------------------------------------------------------------------
     def hit_finding(self, ctx: AuditContext, h: Hit) -> Finding:
@@ -251,7 +271,7 @@ class SecretsAudit(Audit):
         return ctx.fail(
             h.rule,
             message,
-            Location(path=self.display(ctx, h.rel), line=h.line),
+            Location(path=display_path(h.rel), line=h.line),
             severity=Severity(h.severity),
             evidence=f"{detectors} · id {h.kid}",
             key=h.kid,
@@ -270,7 +290,7 @@ class SecretsAudit(Audit):
                     "SEC004",
                     f"{', '.join(h.detectors)} found a secret added in commit {h.commit[:12]} and "
                     "no longer in the working tree: it is still in the git history (rotate it)",
-                    Location(path=self.display(ctx, h.rel), line=h.line),
+                    Location(path=display_path(h.rel), line=h.line),
                     severity=Severity(h.severity),
                     evidence=f"commit {h.commit[:12]} · {', '.join(h.detectors)} · id {h.kid}",
                     key=f"{h.kid}:{h.commit}",
@@ -279,11 +299,13 @@ class SecretsAudit(Audit):
             )
         return out
 
-    def committed_files(self, ctx: AuditContext) -> list[Finding]:
-        if not self.git:
+    def committed_files(self, ctx: AuditContext, cov: Coverage) -> list[Finding]:
+        if ctx.inventory.source != "git":
+            cov.skip(COMMITTED, "not applicable: not a git checkout (nothing is committed)")
             return []
         secret = path_spec([*SECRET_FILE_PATTERNS, *(f"!{p}" for p in NOT_SECRET_PATTERNS)])
         out = []
+        cov.saw(COMMITTED, "file name", sum(1 for _ in ctx.inventory.files()))
         for entry in ctx.inventory.files():
             if not secret.match_file(entry.rel):
                 continue
@@ -309,35 +331,3 @@ class SecretsAudit(Audit):
                     )
                 )
         return out
-
-    # --- summary ------------------------------------------------------------------------
-    def applies(self, ctx: AuditContext, rule_id: str) -> bool:
-        if rule_id == "SEC002":
-            return self.git
-        if rule_id == "SEC004":
-            return bool(self.history)
-        return ctx.stats["files_scanned"] > 0  # "scanned 0 files" is no pass
-
-    def pass_message(self, ctx: AuditContext, rule_id: str) -> str:
-        s = ctx.stats
-        if rule_id == "SEC002":
-            return "no secret-bearing file is committed or left unignored"
-        if rule_id == "SEC004":
-            return (
-                f"checked {s['history_lines']} added line(s) in the last {self.history} commit(s)"
-            )
-        return (
-            f"scanned {s['files_scanned']} file(s); {s['skipped_binary']} binary and "
-            f"{s['files_excluded']} excluded file(s) not scanned"
-        )
-
-    def skip_reason(self, ctx: AuditContext, rule_id: str) -> str:
-        if rule_id == "SEC002":
-            return "not applicable: not a git checkout (nothing is committed)"
-        if rule_id == "SEC004":
-            return "history scan not requested (--history N or [secrets] history = N)"
-        s = ctx.stats
-        return (
-            f"nothing scanned: no text file in the tree ({s['skipped_binary']} binary and "
-            f"{s['files_excluded']} excluded file(s))"
-        )

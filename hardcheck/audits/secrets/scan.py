@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from ...cache import digest_bytes
-from ...inventory import is_binary
+from ...inventory import is_binary, utf16_text
 from ...readers.pyast import PARSE_LOCK
 from ...redact import keyed_id
 
@@ -649,14 +649,19 @@ def scan_one(root: str, rel: str, result: ChunkResult) -> str | None:
         )
         result.count("skipped_too_large")
         return None
-    if is_binary(data):
+    wide = utf16_text(data) if b"\0" in data[:8192] else None
+    if wide is not None:
+        text = wide  # detect-secrets would take it for binary
+        result.count("decoded_utf16")
+    elif is_binary(data):
         result.count("skipped_binary")
         return digest_bytes(data)
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError:
-        text = data.decode("latin-1")  # detect-secrets would skip the whole file silently
-        result.count("decoded_latin1")
+    else:
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError:
+            text = data.decode("latin-1")  # detect-secrets would skip the whole file silently
+            result.count("decoded_latin1")
     result.count("files_scanned")
     result.count("bytes_scanned", len(data))
     out = _Collector(rel, result)

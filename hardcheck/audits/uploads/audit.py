@@ -16,7 +16,7 @@ from typing import Any, ClassVar
 from ... import __version__
 from ...config import parse_size
 from ...model import Finding, Location, Severity, Status
-from ..base import Audit, AuditContext
+from ..base import Audit, AuditContext, AuditOutput, Coverage, PathTest
 from .layers import (
     DJANGO_DEFAULTS,
     GUNICORN_DEFAULTS,
@@ -32,6 +32,8 @@ DEFAULT_POLICY = 10 * 1024 * 1024
 PROBE_EXTRA = 4 * 1024 * 1024
 PROBE_HARD_CAP = 64 * 1024 * 1024
 FAR_ABOVE = 4  # a count limit this many times its default is "far above"
+STATIC_RULES = ("UPL001", "UPL002", "UPL003", "UPL004", "UPL005", "UPL006")
+PROBE = "UPL007"
 PUBLIC_BINDS = ("0.0.0.0", "::", "[::]", "*")
 COUNT_DEFAULTS = {
     **GUNICORN_DEFAULTS,
@@ -56,7 +58,6 @@ def _loc(limit: Limit) -> Location:
 
 class UploadsAudit(Audit):
     name = "uploads"
-    description = "request-body size limits along the request path; opt-in live probe"
     config_schema: ClassVar[dict[str, Any]] = {
         "max-body": {
             "anyOf": [{"type": "integer", "minimum": 1}, {"type": "string"}],
@@ -85,13 +86,17 @@ class UploadsAudit(Audit):
     def memo_reads(self, ctx: AuditContext):
         return None if ctx.options.get("probe") else reads
 
-    def run(self, ctx: AuditContext) -> list[Finding]:
+    def inputs(self, ctx: AuditContext) -> dict[str, PathTest]:
+        return dict.fromkeys(STATIC_RULES, reads)
+
+    def run(self, ctx: AuditContext) -> AuditOutput:
         opts = ctx.options
-        self.policy = parse_size(opts.get("max-body", DEFAULT_POLICY))
+        policy = parse_size(opts.get("max-body", DEFAULT_POLICY))
         layers = LayerReader(ctx).run()
-        self.layers = layers
         findings: list[Finding] = []
+        cov = Coverage()
         for path, line, why in layers.errors:
+            cov.could_not_read(STATIC_RULES, path, why)
             findings.append(
                 ctx.finding(
                     "RUN002",
@@ -109,19 +114,23 @@ class UploadsAudit(Audit):
             )
         ctx.stats["body_limits"] = len(layers.body)
         ctx.stats["count_limits"] = len(layers.counts)
-        if self.relevant():
+        names = set(layers.proxies) | layers.app_servers | set(layers.frameworks)
+        if names:
             findings += self.disabled(ctx, layers)
-            findings += self.above_policy(ctx, layers)
+            findings += self.above_policy(ctx, layers, policy)
             findings += self.relaxed_counts(ctx, layers)
             findings += self.unbounded(ctx, layers)
             findings += self.disagree(ctx, layers)
             findings += self.exposed(ctx, layers)
-        findings += self.probes(ctx, layers)
-        return self.summarise(ctx, findings)
-
-    def relevant(self) -> bool:
-        layers = self.layers
-        return bool(layers.frameworks or layers.app_servers or layers.proxies)
+            cov.saw(STATIC_RULES, f"request-path layer ({', '.join(sorted(names))})", len(names))
+            cov.saw(STATIC_RULES, "body limit", len(layers.body))
+            cov.saw(STATIC_RULES, "request limit", len(layers.counts))
+        else:
+            cov.skip(
+                STATIC_RULES, "not applicable: no web framework, app server or proxy config found"
+            )
+        findings += self.probes(ctx, layers, policy, cov)
+        return AuditOutput(findings, cov)
 
     # --- static rules ------------------------------------------------------------------------
     def disabled(self, ctx: AuditContext, layers: Layers) -> list[Finding]:
@@ -140,18 +149,18 @@ class UploadsAudit(Audit):
                 )
         return out
 
-    def above_policy(self, ctx: AuditContext, layers: Layers) -> list[Finding]:
+    def above_policy(self, ctx: AuditContext, layers: Layers, policy: int) -> list[Finding]:
         out = []
         for limit in layers.body:
-            if limit.value is not None and limit.value > 0 and limit.value > self.policy:
+            if limit.value is not None and limit.value > 0 and limit.value > policy:
                 out.append(
                     ctx.fail(
                         "UPL003",
                         f"{limit.layer} {limit.setting} is {human(limit.value)}"
                         + (f" for {limit.context}" if limit.context else "")
-                        + f", above the policy maximum of {human(self.policy)}",
+                        + f", above the policy maximum of {human(policy)}",
                         _loc(limit),
-                        evidence=f"{human(limit.value)} > {human(self.policy)}",
+                        evidence=f"{human(limit.value)} > {human(policy)}",
                         key=f"{limit.layer}:{limit.setting}:{limit.context}",
                     )
                 )
@@ -222,7 +231,7 @@ class UploadsAudit(Audit):
                     )
                 )
             else:
-                uploads = ", ".join(f"{n}()" for _, _, n in self.layers.upload_endpoints[:5])
+                uploads = ", ".join(f"{n}()" for _, _, n in layers.upload_endpoints[:5])
                 extra = f"; UploadFile endpoints: {uploads}" if uploads else ""
                 out.append(ctx.fail("UPL001", why + extra, loc, key=why[:50]))
         return out
@@ -277,18 +286,21 @@ class UploadsAudit(Audit):
         return out
 
     # --- the live probe --------------------------------------------------------------------------
-    def expected_limit(self, ctx: AuditContext, layers: Layers) -> int:
+    def expected_limit(self, ctx: AuditContext, layers: Layers, policy: int) -> int:
         explicit = ctx.options.get("probe-limit")
         if explicit:
             return parse_size(explicit)
         finite = [lim.value for lim in layers.body if lim.value and lim.value > 0]
-        return min(finite) if finite else self.policy
+        return min(finite) if finite else policy
 
-    def probes(self, ctx: AuditContext, layers: Layers) -> list[Finding]:
+    def probes(
+        self, ctx: AuditContext, layers: Layers, policy: int, cov: Coverage
+    ) -> list[Finding]:
         urls = ctx.options.get("probe", [])
         if not urls:
+            cov.skip(PROBE, "no probe requested (--probe-uploads URL or [uploads] probe)")
             return []
-        limit = self.expected_limit(ctx, layers)
+        limit = self.expected_limit(ctx, layers, policy)
         ceiling = parse_size(ctx.options.get("probe-ceiling", limit + 1 + PROBE_EXTRA))
         ceiling = min(ceiling, PROBE_HARD_CAP)
         timeout = float(ctx.options.get("probe-timeout", 10))
@@ -338,6 +350,8 @@ class UploadsAudit(Audit):
                         loc,
                         key=url,
                     )
+            if verdict.status in (Status.PASS, Status.FAIL):
+                cov.saw(PROBE, "probed URL")
             out.append(verdict)
         return out
 
@@ -351,14 +365,16 @@ class UploadsAudit(Audit):
                 key=url,
             )
         if over.status == 413 or (over.status == 400 and over.sent < limit + 1):
-            return ctx.passed(
-                "UPL007",
+            return ctx.finding(
+                PROBE,
+                Status.PASS,
                 f"a {size} body was refused with {over.status} ({over.note}, {over.sent} bytes sent)",
                 loc,
             )
-        if over.status is None and 0 < over.sent < limit + 1 and over.note.startswith("closed"):
-            return ctx.passed(
-                "UPL007",
+        if over.status is None and 0 < over.sent < limit + 1 and over.closed:
+            return ctx.finding(
+                PROBE,
+                Status.PASS,
                 f"a {size} body was refused: the server {over.note} after {over.sent} bytes",
                 loc,
             )
@@ -388,21 +404,3 @@ class UploadsAudit(Audit):
             loc,
             key=url,
         )
-
-    # --- summary ---------------------------------------------------------------------------------
-    def applies(self, ctx: AuditContext, rule_id: str) -> bool:
-        if rule_id == "UPL007":
-            return False  # only probes say anything about it
-        return self.relevant()
-
-    def pass_message(self, ctx: AuditContext, rule_id: str) -> str:
-        layers = self.layers
-        return (
-            f"checked {len(layers.body)} body limit(s) and {len(layers.counts)} request limit(s) across "
-            f"{', '.join(sorted(set(layers.proxies) | layers.app_servers | set(layers.frameworks))) or 'no layer'}"
-        )
-
-    def skip_reason(self, ctx: AuditContext, rule_id: str) -> str:
-        if rule_id == "UPL007":
-            return "no probe requested (--probe-uploads URL or [uploads] probe)"
-        return "not applicable: no web framework, app server or proxy config found"

@@ -27,6 +27,7 @@ class Answer:
     status: int | None  # None: no HTTP answer (connection closed or timed out)
     sent: int  # body bytes sent
     note: str = ""
+    closed: bool = False  # the server closed or reset the connection (not: went silent)
 
 
 class ProbeError(Exception):
@@ -65,6 +66,7 @@ def _answer(sock: socket.socket, timeout: float, sent: int, when: str) -> Answer
     are told apart in the note, since none of them is a refusal."""
     deadline = time.monotonic() + timeout
     data = b""
+    closed = False
     try:
         while b"\r\n" not in data and len(data) < 8192:
             remaining = deadline - time.monotonic()
@@ -73,16 +75,21 @@ def _answer(sock: socket.socket, timeout: float, sent: int, when: str) -> Answer
             sock.settimeout(remaining)
             chunk = sock.recv(1024)
             if not chunk:
+                closed = True
                 break
             data += chunk
-    except (OSError, socket.timeout):
-        pass
+    except socket.timeout:
+        pass  # silence: the server neither answered nor closed
+    except OSError:
+        closed = True  # reset or broken pipe: the server closed the connection
     line = data.split(b"\r\n", 1)[0].split()
     if len(line) >= 2 and line[0].startswith(b"HTTP/") and line[1].isdigit():
         return Answer(int(line[1]), sent, f"answered {when}")
     if data:
         return Answer(None, sent, f"sent no complete HTTP status line {when}")
-    return Answer(None, sent, f"closed the connection or went silent {when}")
+    if closed:
+        return Answer(None, sent, f"closed the connection {when}", closed=True)
+    return Answer(None, sent, f"went silent {when} (no answer within {timeout:g}s)")
 
 
 def _readable(sock: socket.socket, wait: float) -> bool:
@@ -125,6 +132,11 @@ def post(
             piece = block[: min(CHUNK, size - sent)]
             try:
                 sock.sendall(piece)
+            except socket.timeout:
+                # the server stopped reading and never answered: silence, not a refusal
+                return Answer(
+                    None, sent, f"stopped reading the body and went silent (after {timeout:g}s)"
+                )
             except OSError:
                 return _answer(sock, 2, sent, "while the body was being sent")
             sent += len(piece)
