@@ -268,12 +268,34 @@ def _git_listing(root: Path) -> tuple[dict[str, bool] | None, str]:
             return None, ""
         first = next((ln for ln in err.splitlines() if ln.strip()), f"exit {proc.returncode}")
         return None, f"git refused to list files ({first.strip()}); walked the directory instead"
+    if _ignored_as_a_whole(root, env):
+        # An unpacked release under build/, a vendored or generated directory: the user
+        # named it, so it is what they want audited, whatever the checkout around it says.
+        return None, (
+            "the target is ignored by the git checkout around it: walked the directory, "
+            "every file is content"
+        )
     # `-t` tags each path: "? " untracked (not ignored), anything else is in the index
     names: dict[str, bool] = {}
     for item in proc.stdout.split(b"\0"):
         if len(item) > 2:
             names[os.fsdecode(item[2:])] = item[:1] != b"?"
     return names, ""
+
+
+def _ignored_as_a_whole(root: Path, env: dict[str, str]) -> bool:
+    """git ignores the target directory itself (or a directory above it, inside the checkout)."""
+    try:
+        proc = subprocess.run(
+            ["git", "-C", str(root), "check-ignore", "-q", "."],
+            capture_output=True,
+            timeout=GIT_TIMEOUT,
+            env=env,
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+    return proc.returncode == 0
 
 
 def build_inventory(
