@@ -210,3 +210,27 @@ def test_hostile_logging_configs_are_never_executed(tmp_path):
         f.message for f in report.findings if f.rule_id == "LOG011" and f.status.value == "skip"
     ]
     assert any("evilmod.Handler" in m for m in skipped)
+
+
+@pytest.mark.parametrize(
+    ("signature", "in_url"),
+    [
+        ("token: str", True),
+        ("token: str = Query()", True),
+        ("token: str = Header()", False),
+        ("token: Annotated[str, Cookie()]", False),
+        ("token: str = Depends(get_token)", False),
+    ],
+)
+def test_route_parameters_read_from_headers_are_not_tokens_in_urls(tmp_path, signature, in_url):
+    root = tmp_path / "svc"
+    root.mkdir()
+    (root / "main.py").write_text(
+        "from typing import Annotated\n"
+        "from fastapi import Cookie, Depends, FastAPI, Header, Query\n"
+        "app = FastAPI()\n\n"
+        f"@app.get('/export')\ndef export({signature}):\n    return {{}}\n"
+    )
+    report = hardcheck.audit(root, only=["logging"], cache=False)
+    statuses = {f.status.value for f in report.findings if f.rule_id == "LOG008"}
+    assert statuses == ({"fail"} if in_url else {"pass"})

@@ -344,12 +344,18 @@ class Discoverer:
                 continue
             template = literal(deco.args[0]) if deco.args else ""
             template = template if isinstance(template, str) else ""
-            args = node.args.args + node.args.kwonlyargs
-            for arg in args:
+            positional = node.args.args
+            defaults = [None] * (len(positional) - len(node.args.defaults)) + node.args.defaults
+            args = list(zip(positional, defaults)) + list(
+                zip(node.args.kwonlyargs, node.args.kw_defaults)
+            )
+            for arg, default in args:
                 if TOKEN_NAMES.match(arg.arg) and "{" + arg.arg + "}" not in template:
                     ann = ast.unparse(arg.annotation) if arg.annotation is not None else ""
                     if ann and not re.match(r"^(Optional\[)?(str|int|Annotated\[str)", ann):
                         continue  # a body model or a dependency, not a query string
+                    if _not_from_query(default, arg.annotation):
+                        continue  # Header(), Cookie(), Depends()…: not in the URL
                     self.found.tokens_in_urls.append(
                         TokenInUrl(path, node.lineno, arg.arg, f"query parameter of {node.name}()")
                     )
@@ -374,6 +380,18 @@ class Discoverer:
                 self.found.tokens_in_urls.append(
                     TokenInUrl(path, node.lineno, key, f"{source}[...]")
                 )
+
+
+# FastAPI parameter sources that are not the query string.
+NOT_QUERY = {"Header", "Cookie", "Body", "Form", "File", "Path", "Depends", "Security"}
+
+
+def _not_from_query(default: ast.AST | None, annotation: ast.AST | None) -> bool:
+    markers = [default]
+    if isinstance(annotation, ast.Subscript) and call_name(annotation.value) == "Annotated":
+        elements = annotation.slice.elts if isinstance(annotation.slice, ast.Tuple) else []
+        markers += elements[1:]
+    return any(isinstance(m, ast.Call) and call_name(m) in NOT_QUERY for m in markers)
 
 
 def _dotted(node: ast.AST) -> str:
