@@ -100,7 +100,7 @@ def headline(findings: list[Finding], note: str) -> str:
             f.message for f in findings if f.rule_id in skipped and f.status is Status.SKIP
         )
         why = "; ".join(
-            f"{n} because {reason}" if n > 1 else reason for reason, n in reasons.most_common(3)
+            f"{n}× {reason}" if n > 1 else reason for reason, n in reasons.most_common(3)
         )
         parts.append(
             f"{len(by_rule) - len(skipped)} of {len(by_rule)} checks ran; "

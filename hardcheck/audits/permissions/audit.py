@@ -51,7 +51,8 @@ class PermissionsAudit(Audit):
         return rel.endswith(".py") and any(m in data for m in MARKERS)
 
     def inputs(self, ctx: AuditContext) -> dict[str, PathTest]:
-        return {**dict.fromkeys(FS_RULES, every_path), **dict.fromkeys(APP_RULES, _python_file)}
+        tree_rules = (*FS_RULES, EXPECTED_MODES)
+        return {**dict.fromkeys(tree_rules, every_path), **dict.fromkeys(APP_RULES, _python_file)}
 
     def run(self, ctx: AuditContext) -> AuditOutput:
         opts = ctx.options
