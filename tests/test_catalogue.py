@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -144,3 +145,15 @@ def test_foreign_owner(tmp_path):
     assert [f.location.path for f in hits] == ["app.py"]
     assert hits[0].severity.value == "info"
     assert report.exit_code == 0  # info never fails the run at the default --fail-on
+
+
+def test_every_rule_id_the_code_names_is_in_the_catalogue():
+    """An unknown rule id would fail only when that finding is made: catch it here."""
+    package = Path(hardcheck.__file__).parent
+    named: dict[str, str] = {}
+    for path in package.rglob("*.py"):
+        for rule_id in re.findall(r"[\"']([A-Z]{3}[0-9]{3})[\"']", path.read_text()):
+            named.setdefault(rule_id, str(path.relative_to(package)))
+    assert len(named) >= 70
+    unknown = {rid: where for rid, where in named.items() if rid not in CATALOGUE}
+    assert unknown == {}

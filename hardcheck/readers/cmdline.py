@@ -14,8 +14,6 @@ import shlex
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from ..inventory import Entry, Inventory, ReadSkipped, read_text
-
 SERVERS = ("uvicorn", "gunicorn")
 _DEPLOY_NAME = re.compile(
     r"(^Procfile|^Dockerfile|\.dockerfile$|^(docker-)?compose.*\.ya?ml$|\.service$|\.sh$"
@@ -109,22 +107,3 @@ def commands_in(path: str, text: str) -> Iterator[ServerCommand]:
                         break
                 yield ServerCommand(name, path, number, tuple(rest))
                 break
-
-
-def find_server_commands(
-    inv: Inventory, max_size: int
-) -> tuple[list[ServerCommand], list[tuple[Entry, str]]]:
-    """All server command lines in the inventory's deployment files, and the files that
-    could not be read (with why)."""
-    found: list[ServerCommand] = []
-    problems: list[tuple[Entry, str]] = []
-    for entry in inv.files():
-        if not is_deployment_file(entry.rel):
-            continue
-        try:
-            text = read_text(inv, entry, max_size)
-        except ReadSkipped as exc:
-            problems.append((entry, str(exc)))
-            continue
-        found.extend(commands_in(entry.display, text))
-    return found, problems
