@@ -16,6 +16,7 @@ import hardcheck
 from hardcheck.audits.headers import checks
 from hardcheck.audits.headers.csp import evaluate
 from hardcheck.audits.headers.fetch import Fetched, Hop
+from hardcheck.audits.headers.outcomes import OUTCOMES
 from tests.conftest import SAMPLES, make_tree
 from tests.faultserver import FaultServer
 from tests.servers import nginx_server, uvicorn_app
@@ -172,13 +173,13 @@ def test_referrer_policy(value, outcome, status):
         ("default-src 'self'; base-uri 'self'; form-action 'self'", {"csp-object-src-not-none"}),
         (
             "default-src 'self'; object-src 'none'; base-uri 'self'; form-action http:",
-            {"csp-form-action-not-restricted"},
+            {"csp-form-action-insecure"},
         ),
     ],
 )
 def test_csp(policy, failing):
     result = evaluate([policy] if policy else [], [])
-    assert {o.name for o in result.outcomes if not o.passed} == failing
+    assert {o.name for o in result.outcomes if OUTCOMES[o.name].status == "fail"} == failing
 
 
 def test_csp_report_only_and_meta_and_multiple_policies():
@@ -240,6 +241,11 @@ def test_samesite_none_without_secure_is_rejected_by_browsers():
                 ("access-control-allow-origin", checks.FOREIGN_ORIGIN),
                 ("access-control-allow-credentials", "true"),
             ],
+            "cross-origin-resource-sharing-origin-reflection-with-credentials",
+            "fail",
+        ),
+        (
+            [("access-control-allow-origin", checks.FOREIGN_ORIGIN)],
             "cross-origin-resource-sharing-implemented-with-origin-reflection",
             "fail",
         ),
@@ -325,8 +331,8 @@ def test_insecure_sample_over_http(tmp_path):
         ("HDR009", "cookies-samesite-none-without-secure"),  # sessionid: SameSite=None, no Secure
         (
             "HDR010",
-            "cross-origin-resource-sharing-implemented-with-origin-reflection",
-        ),  # Starlette echoes
+            "cross-origin-resource-sharing-origin-reflection-with-credentials",
+        ),  # Starlette echoes, with credentials
         ("HDR011", "redirection-missing"),
         ("HDR012", "information-disclosure-header"),
     ]:
@@ -399,7 +405,9 @@ def test_insecure_mode_says_tls_was_not_verified(tmp_path, pki):
     _, certs = pki
     root = make_tree(tmp_path / "t", {"README.md": "x\n"})
     with uvicorn_app("hardened-fastapi", tls=certs["wronghost"]) as url:
-        report = hardcheck.audit(root, only=["headers"], urls=[url + "/"], insecure=True)
+        report = hardcheck.audit(
+            root, only=["headers"], urls=[url + "/"], options={"headers": {"insecure": True}}
+        )
     assert "NOT verified" in report.audits[0].message
     assert not [f for f in report.findings if f.rule_id == "HDR013" and f.status.value == "fail"]
 

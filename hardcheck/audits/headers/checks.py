@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 from .csp import evaluate as evaluate_csp
 from .csp import read_html
 from .fetch import Fetched, Hop
+from .outcomes import OUTCOMES, SEVERITY_RANK, judged
 
 SIX_MONTHS = 15768000
 FOREIGN_ORIGIN = "https://hardcheck-origin.invalid"
@@ -50,6 +51,30 @@ VALID_REFERRER = {
 }  # fmt: skip
 
 
+def result(
+    name: str,
+    message: str,
+    *,
+    strict: bool = False,
+    evidence: str = "",
+    key: str = "",
+    modifier: int | None = None,
+) -> Result:
+    """The named outcome (hardcheck.audits.headers.outcomes) with what was seen."""
+    outcome = OUTCOMES[name]
+    status, severity = judged(name, strict)
+    return Result(
+        rule=outcome.rule,
+        outcome=name,
+        status=status,
+        message=message,
+        severity=severity if status == "fail" else None,
+        modifier=outcome.modifier if modifier is None else modifier,
+        evidence=evidence,
+        key=key,
+    )
+
+
 @dataclass
 class Result:
     rule: str
@@ -73,7 +98,8 @@ def _values(headers, name: str) -> list[str]:
 # --- HSTS -------------------------------------------------------------------------------------
 def parse_hsts(value: str) -> tuple[int | None, set[str], str]:
     """(max-age, flags, error). Directive names are case-insensitive; max-age required."""
-    max_age, flags = None, set()
+    max_age: int | None = None
+    flags: set[str] = set()
     for part in value.split(";"):
         part = part.strip()
         if not part:
@@ -96,26 +122,15 @@ def check_hsts(f: Fetched) -> list[Result]:
     out = []
     https_hops = [h for h in f.chain if _https(h.url)]
     if not https_hops:
-        return [
-            Result(
-                "HDR001",
-                "hsts-not-applicable-http",
-                "skip",
-                "HSTS is ignored by browsers on plain http",
-            )
-        ]
+        return [result("hsts-not-applicable-http", "HSTS is ignored by browsers on plain http")]
     for hop in https_hops:
         values = _values(hop.headers, "strict-transport-security")
         where = f" (on {hop.url})" if hop is not f.chain[-1] else ""
         if not values:
             out.append(
-                Result(
-                    "HDR001",
+                result(
                     "hsts-not-implemented",
-                    "fail",
                     f"no Strict-Transport-Security header{where}",
-                    "medium",
-                    -20,
                     key=hop.url,
                 )
             )
@@ -123,39 +138,27 @@ def check_hsts(f: Fetched) -> list[Result]:
         max_age, flags, error = parse_hsts(values[0])  # browsers honour only the first header
         if error:
             out.append(
-                Result(
-                    "HDR001",
+                result(
                     "hsts-header-invalid",
-                    "fail",
                     f"Strict-Transport-Security is invalid: {error}{where}",
-                    "medium",
-                    -20,
                     evidence=values[0][:100],
                     key=hop.url,
                 )
             )
         elif max_age == 0:
             out.append(
-                Result(
-                    "HDR001",
+                result(
                     "hsts-disabled",
-                    "fail",
                     f"max-age=0 switches HSTS off{where}",
-                    "medium",
-                    -20,
                     evidence=values[0][:100],
                     key=hop.url,
                 )
             )
-        elif max_age < SIX_MONTHS:
+        elif (max_age or 0) < SIX_MONTHS:  # parse_hsts gives a max-age whenever no error
             out.append(
-                Result(
-                    "HDR001",
+                result(
                     "hsts-implemented-max-age-less-than-six-months",
-                    "fail",
                     f"max-age={max_age} is under six months ({SIX_MONTHS}){where}",
-                    "low",
-                    -10,
                     evidence=values[0][:100],
                     key=hop.url,
                 )
@@ -166,10 +169,8 @@ def check_hsts(f: Fetched) -> list[Result]:
                 or "no includeSubDomains/preload"
             )
             out.append(
-                Result(
-                    "HDR001",
+                result(
                     "hsts-implemented-max-age-at-least-six-months",
-                    "pass",
                     f"max-age={max_age} ({noted}){where}",
                     key=hop.url,
                 )
@@ -182,53 +183,32 @@ def check_frames(headers, frame_ancestors: list[str] | None) -> Result:
     if frame_ancestors is not None:
         lowered = [s.lower() for s in frame_ancestors]
         if "*" in lowered or "https:" in lowered or "http:" in lowered:
-            return Result(
-                "HDR003",
+            return result(
                 "x-frame-options-frame-ancestors-wildcard",
-                "fail",
                 "CSP frame-ancestors allows any site to frame the page (*/https:): no clickjacking protection",
-                "medium",
-                -20,
             )
-        return Result(
-            "HDR003",
+        return result(
             "x-frame-options-implemented-via-csp",
-            "pass",
             f"framing restricted by CSP frame-ancestors {' '.join(frame_ancestors) or '(none)'}",
-            modifier=5,
         )
     values = _values(headers, "x-frame-options")
     if not values:
-        return Result(
-            "HDR003",
+        return result(
             "x-frame-options-not-implemented",
-            "fail",
             "no X-Frame-Options and no CSP frame-ancestors: the page can be framed (clickjacking)",
-            "medium",
-            -20,
         )
     distinct = {v.upper() for v in values}
     if len(distinct) > 1:
-        return Result(
-            "HDR003",
+        return result(
             "x-frame-options-header-invalid",
-            "fail",
             f"several X-Frame-Options values ({', '.join(sorted(distinct))}): browsers treat that as invalid",
-            "medium",
-            -20,
         )
     value = values[0].upper()
     if value in ("DENY", "SAMEORIGIN"):
-        return Result(
-            "HDR003", "x-frame-options-sameorigin-or-deny", "pass", f"X-Frame-Options: {value}"
-        )
-    return Result(
-        "HDR003",
+        return result("x-frame-options-sameorigin-or-deny", f"X-Frame-Options: {value}")
+    return result(
         "x-frame-options-header-invalid",
-        "fail",
         f"X-Frame-Options {values[0]!r} is invalid (ALLOW-FROM is not supported by modern browsers)",
-        "medium",
-        -20,
         evidence=values[0][:80],
     )
 
@@ -236,26 +216,15 @@ def check_frames(headers, frame_ancestors: list[str] | None) -> Result:
 def check_nosniff(headers) -> Result:
     values = _values(headers, "x-content-type-options")
     if not values:
-        return Result(
-            "HDR004",
-            "x-content-type-options-not-implemented",
-            "fail",
-            "no X-Content-Type-Options: nosniff",
-            "low",
-            -5,
+        return result(
+            "x-content-type-options-not-implemented", "no X-Content-Type-Options: nosniff"
         )
     if values[0].lower() != "nosniff":
-        return Result(
-            "HDR004",
+        return result(
             "x-content-type-options-header-invalid",
-            "fail",
             f"X-Content-Type-Options is {values[0]!r}, not nosniff",
-            "low",
-            -5,
         )
-    return Result(
-        "HDR004", "x-content-type-options-nosniff", "pass", "X-Content-Type-Options: nosniff"
-    )
+    return result("x-content-type-options-nosniff", "X-Content-Type-Options: nosniff")
 
 
 def check_referrer(headers, strict: bool) -> Result:
@@ -267,70 +236,45 @@ def check_referrer(headers, strict: bool) -> Result:
     ]
     valid = [v for v in values if v in VALID_REFERRER]
     if not values:
-        if strict:
-            return Result(
-                "HDR005",
-                "referrer-policy-not-implemented",
-                "fail",
-                "no Referrer-Policy (strict profile requires one)",
-                "low",
-            )
-        return Result(
-            "HDR005",
-            "referrer-policy-not-implemented",
-            "pass",
-            "no Referrer-Policy: browsers default to strict-origin-when-cross-origin",
+        why = (
+            "the strict profile requires one"
+            if strict
+            else "browsers default to strict-origin-when-cross-origin"
+        )
+        return result(
+            "referrer-policy-not-implemented", f"no Referrer-Policy ({why})", strict=strict
         )
     if not valid:
-        return Result(
-            "HDR005",
+        return result(
             "referrer-policy-header-invalid",
-            "fail",
             f"Referrer-Policy {', '.join(values)!r} has no valid value",
-            "low",
-            -5,
         )
     effective = valid[-1]  # the last valid token wins
     if effective in UNSAFE_REFERRER:
-        return Result(
-            "HDR005",
+        return result(
             "referrer-policy-unsafe",
-            "fail",
             f"Referrer-Policy {effective} leaks full URLs (paths, query tokens) to other sites",
-            "low",
-            -5,
         )
-    return Result(
-        "HDR005", "referrer-policy-private", "pass", f"Referrer-Policy {effective}", modifier=5
-    )
+    return result("referrer-policy-private", f"Referrer-Policy {effective}")
 
 
 def check_xss_protection(headers) -> Result:
     values = _values(headers, "x-xss-protection")
     if values and not values[0].startswith("0"):
-        return Result(
-            "HDR008",
+        return result(
             "x-xss-protection-enabled",
-            "fail",
             f"X-XSS-Protection {values[0]!r}: the legacy auditor is itself an XSS vector; send 0 or nothing",
-            "low",
         )
-    return Result(
-        "HDR008", "x-xss-protection-disabled-or-absent", "pass", "X-XSS-Protection absent or 0"
-    )
+    return result("x-xss-protection-disabled-or-absent", "X-XSS-Protection absent or 0")
 
 
 def check_permissions_policy(headers, strict: bool) -> Result:
     if _values(headers, "permissions-policy"):
-        return Result(
-            "HDR006", "permissions-policy-implemented", "pass", "Permissions-Policy is set"
-        )
-    return Result(
-        "HDR006",
+        return result("permissions-policy-implemented", "Permissions-Policy is set")
+    return result(
         "permissions-policy-not-implemented",
-        "fail",
         "no Permissions-Policy: powerful features (camera, geolocation …) are not restricted",
-        "low" if strict else "info",
+        strict=strict,
     )
 
 
@@ -356,18 +300,13 @@ def check_cross_origin(headers, strict: bool) -> list[Result]:
         values = _values(headers, name)
         value = values[0].split(";")[0].strip().lower() if values else ""
         if value in good:
-            out.append(
-                Result("HDR007", f"{name}-implemented", "pass", f"{name}: {value}", key=name)
-            )
+            out.append(result(f"{name}-implemented", f"{name}: {value}", key=name))
         elif strict or (name == "cross-origin-opener-policy"):
-            severity = "low" if strict else "info"
             out.append(
-                Result(
-                    "HDR007",
+                result(
                     f"{name}-not-implemented",
-                    "fail",
                     f"{name} {'is ' + repr(value) if value else 'is not set'}: {words}",
-                    severity,
+                    strict=strict,
                     key=name,
                 )
             )
@@ -420,7 +359,7 @@ def check_cookies(f: Fetched, hsts: bool) -> list[Result]:
             seen.add(cookie.name)
             if cookie.deleting:
                 continue
-            problems: list[tuple[str, str, str, int]] = []
+            problems: list[tuple[str, str]] = []  # (outcome, what is wrong)
             secure = "secure" in cookie.raw_flags
             session = bool(SESSION_NAME.search(cookie.name))
             samesite = cookie.attrs.get("samesite", "").lower()
@@ -430,8 +369,6 @@ def check_cookies(f: Fetched, hsts: bool) -> list[Result]:
                         (
                             "cookies-session-without-secure-flag",
                             "session cookie without Secure: sent over plain http too",
-                            "high",
-                            -40,
                         )
                     )
                 elif hsts:
@@ -439,21 +376,15 @@ def check_cookies(f: Fetched, hsts: bool) -> list[Result]:
                         (
                             "cookies-without-secure-flag-but-protected-by-hsts",
                             "without Secure (HSTS protects it in practice)",
-                            "low",
-                            -5,
                         )
                     )
                 else:
-                    problems.append(
-                        ("cookies-without-secure-flag", "without Secure", "medium", -20)
-                    )
+                    problems.append(("cookies-without-secure-flag", "without Secure"))
             if session and "httponly" not in cookie.raw_flags and not CSRF_NAME.search(cookie.name):
                 problems.append(
                     (
                         "cookies-session-without-httponly-flag",
                         "session cookie without HttpOnly: readable by any script (XSS steals it)",
-                        "high",
-                        -30,
                     )
                 )
             if samesite and samesite not in ("strict", "lax", "none"):
@@ -461,8 +392,6 @@ def check_cookies(f: Fetched, hsts: bool) -> list[Result]:
                     (
                         "cookies-samesite-flag-invalid",
                         f"SameSite={cookie.attrs['samesite']!r} is invalid",
-                        "medium",
-                        -20,
                     )
                 )
             if samesite == "none" and not secure:
@@ -470,18 +399,11 @@ def check_cookies(f: Fetched, hsts: bool) -> list[Result]:
                     (
                         "cookies-samesite-none-without-secure",
                         "SameSite=None without Secure: browsers reject the cookie",
-                        "medium",
-                        -20,
                     )
                 )
             if CSRF_NAME.search(cookie.name) and not samesite:
                 problems.append(
-                    (
-                        "cookies-anticsrf-without-samesite-flag",
-                        "anti-CSRF cookie without SameSite",
-                        "medium",
-                        -20,
-                    )
+                    ("cookies-anticsrf-without-samesite-flag", "anti-CSRF cookie without SameSite")
                 )
             if cookie.name.startswith("__Host-") and (
                 not secure or cookie.attrs.get("path") != "/" or "domain" in cookie.attrs
@@ -490,8 +412,6 @@ def check_cookies(f: Fetched, hsts: bool) -> list[Result]:
                     (
                         "cookies-host-prefix-invalid",
                         "__Host- cookie must be Secure, Path=/ and have no Domain: browsers reject it",
-                        "medium",
-                        -20,
                     )
                 )
             if cookie.name.startswith("__Secure-") and not secure:
@@ -499,8 +419,6 @@ def check_cookies(f: Fetched, hsts: bool) -> list[Result]:
                     (
                         "cookies-secure-prefix-invalid",
                         "__Secure- cookie without Secure: browsers reject it",
-                        "medium",
-                        -20,
                     )
                 )
             domain = cookie.attrs.get("domain", "").lstrip(".").lower()
@@ -509,33 +427,30 @@ def check_cookies(f: Fetched, hsts: bool) -> list[Result]:
                     (
                         "cookies-domain-too-broad",
                         f"Domain={domain} shares it with every host under {domain}",
-                        "low",
-                        0,
                     )
                 )
             rejected = [p for p in problems if p[0] in REJECTED]
             if rejected:
                 problems = rejected  # the browser drops the cookie: nothing else about it matters
             if problems:
-                worst = min(problems, key=lambda p: ["high", "medium", "low"].index(p[2]))
+                # reported as its worst outcome, scored by the heaviest penalty among them
+                names = [name for name, _ in problems]
                 out.append(
-                    Result(
-                        "HDR009",
-                        worst[0],
-                        "fail",
-                        f"cookie {cookie.name!r}: " + "; ".join(p[1] for p in problems),
-                        worst[2],
-                        min(p[3] for p in problems),
-                        evidence=", ".join(p[0] for p in problems),
+                    result(
+                        max(
+                            names,
+                            key=lambda n: SEVERITY_RANK.index(OUTCOMES[n].severity or "medium"),
+                        ),
+                        f"cookie {cookie.name!r}: " + "; ".join(text for _, text in problems),
+                        evidence=", ".join(names),
                         key=cookie.name,
+                        modifier=min(OUTCOMES[n].modifier for n in names),
                     )
                 )
             else:
                 out.append(
-                    Result(
-                        "HDR009",
+                    result(
                         "cookies-secure-with-httponly-sessions",
-                        "pass",
                         f"cookie {cookie.name!r} has the flags it needs",
                         key=cookie.name,
                     )
@@ -547,10 +462,8 @@ def check_cookies(f: Fetched, hsts: bool) -> list[Result]:
 def check_cors(cors: Fetched | None) -> Result:
     final = cors.final if cors else None
     if final is None:
-        return Result(
-            "HDR010",
+        return result(
             "cross-origin-resource-sharing-not-checked",
-            "skip",
             "the CORS request (with a foreign Origin) got no answer",
         )
     acao = (_values(final.headers, "access-control-allow-origin") or [""])[0]
@@ -558,46 +471,34 @@ def check_cors(cors: Fetched | None) -> Result:
         0
     ].lower() == "true"
     if acao == FOREIGN_ORIGIN:
-        severity = "high" if creds else "medium"
-        extra = " with credentials: any site can read authenticated responses" if creds else ""
-        return Result(
-            "HDR010",
+        if creds:
+            return result(
+                "cross-origin-resource-sharing-origin-reflection-with-credentials",
+                "Access-Control-Allow-Origin reflects any Origin with credentials: any site can read authenticated responses",
+                evidence=f"Origin {FOREIGN_ORIGIN} echoed",
+            )
+        return result(
             "cross-origin-resource-sharing-implemented-with-origin-reflection",
-            "fail",
-            f"Access-Control-Allow-Origin reflects any Origin{extra}",
-            severity,
-            -50,
+            "Access-Control-Allow-Origin reflects any Origin",
             evidence=f"Origin {FOREIGN_ORIGIN} echoed",
         )
     if acao == "null" and creds:
-        return Result(
-            "HDR010",
+        return result(
             "cross-origin-resource-sharing-null-with-credentials",
-            "fail",
             "Access-Control-Allow-Origin: null with credentials: sandboxed iframes and data: pages of any site match it",
-            "high",
-            -50,
         )
     if acao == "*" and creds:
-        return Result(
-            "HDR010",
+        return result(
             "cross-origin-resource-sharing-implemented-with-universal-access",
-            "fail",
             "Access-Control-Allow-Origin: * with Allow-Credentials: true (a misconfiguration; browsers refuse it, often 'fixed' by reflecting origins)",
-            "medium",
-            -50,
         )
     if acao == "*":
-        return Result(
-            "HDR010",
+        return result(
             "cross-origin-resource-sharing-implemented-with-public-access",
-            "pass",
             "Access-Control-Allow-Origin: * without credentials (public resource)",
         )
-    return Result(
-        "HDR010",
+    return result(
         "cross-origin-resource-sharing-not-implemented-or-restricted",
-        "pass",
         "a foreign Origin is not allowed",
     )
 
@@ -607,13 +508,9 @@ def check_redirects(f: Fetched, twin: Fetched | None) -> list[Result]:
     for a, b in zip(f.chain, f.chain[1:]):
         if _https(a.url) and not _https(b.url):
             out.append(
-                Result(
-                    "HDR011",
+                result(
                     "redirection-downgrade-to-http",
-                    "fail",
                     f"{a.url} redirects to plain http ({b.url})",
-                    "high",
-                    -20,
                     key="downgrade",
                 )
             )
@@ -622,10 +519,8 @@ def check_redirects(f: Fetched, twin: Fetched | None) -> list[Result]:
         return out
     if start.error or not start.chain:
         out.append(
-            Result(
-                "HDR011",
+            result(
                 "redirection-not-checked",
-                "skip",
                 f"the http:// twin could not be fetched: {start.error}",
                 key="twin",
             )
@@ -634,61 +529,39 @@ def check_redirects(f: Fetched, twin: Fetched | None) -> list[Result]:
     first = start.chain[0]
     if len(start.chain) == 1 or not first.location:
         out.append(
-            Result(
-                "HDR011",
-                "redirection-missing",
-                "fail",
-                f"{first.url} does not redirect to https",
-                "medium",
-                -20,
-                key="twin",
-            )
+            result("redirection-missing", f"{first.url} does not redirect to https", key="twin")
         )
         return out
     target = start.chain[1].url
     same_host = urlsplit(target).hostname == urlsplit(first.url).hostname
     if not _https(target):
         out.append(
-            Result(
-                "HDR011",
+            result(
                 "redirection-not-to-https-on-initial-redirection",
-                "fail",
                 f"the first redirect goes to {target}, not https",
-                "medium",
-                -10,
                 key="twin",
             )
         )
     elif not same_host:
         out.append(
-            Result(
-                "HDR011",
+            result(
                 "redirection-off-host-from-http",
-                "fail",
                 f"the first redirect leaves the host ({target}): HSTS cannot be set for it",
-                "low",
-                -5,
                 key="twin",
             )
         )
     elif not _https(start.chain[-1].url):
         out.append(
-            Result(
-                "HDR011",
+            result(
                 "redirection-not-to-https",
-                "fail",
                 f"the redirect chain ends on plain http ({start.chain[-1].url})",
-                "medium",
-                -20,
                 key="twin",
             )
         )
     else:
         out.append(
-            Result(
-                "HDR011",
+            result(
                 "redirection-to-https",
-                "pass",
                 f"http redirects to https on the same host ({target})",
                 key="twin",
             )
@@ -704,12 +577,9 @@ def check_leakage(headers, strict: bool) -> list[Result]:
             versioned = bool(VERSIONED.search(value))
             if versioned or name != "server" or strict:
                 out.append(
-                    Result(
-                        "HDR012",
+                    result(
                         "information-disclosure-header",
-                        "fail",
                         f"{name}: {value[:80]} tells attackers which software (and version) to target",
-                        "low",
                         key=name,
                         evidence=f"{name}: {value[:80]}",
                     )
@@ -719,28 +589,13 @@ def check_leakage(headers, strict: bool) -> list[Result]:
 
 def check_tls(f: Fetched) -> list[Result]:
     if f.error_kind == "tls":
-        return [
-            Result(
-                "HDR013",
-                "tls-certificate-invalid",
-                "fail",
-                f"TLS verification failed: {f.error}",
-                "high",
-                -20,
-            )
-        ]
+        return [result("tls-certificate-invalid", f"TLS verification failed: {f.error}")]
     if f.tls and f.tls.get("version") in ("TLSv1", "TLSv1.1", "SSLv3"):
-        return [
-            Result(
-                "HDR013", "tls-version-obsolete", "fail", f"negotiated {f.tls['version']}", "high"
-            )
-        ]
+        return [result("tls-version-obsolete", f"negotiated {f.tls['version']}")]
     if f.tls:
         return [
-            Result(
-                "HDR013",
+            result(
                 "tls-valid",
-                "pass",
                 f"{f.tls.get('version')} with a certificate valid until {f.tls.get('not_after')}",
             )
         ]
@@ -753,12 +608,9 @@ def check_repeated(headers) -> list[Result]:
         values = _values(headers, name)
         if len({v.lower() for v in values}) > 1:
             out.append(
-                Result(
-                    "HDR014",
+                result(
                     "header-repeated-with-conflicting-values",
-                    "fail",
                     f"{name} is sent {len(values)} times with different values; browsers honour one, or none",
-                    "medium",
                     key=name,
                     evidence=" | ".join(v[:40] for v in values),
                 )
@@ -775,29 +627,18 @@ def check_sri(url: str, body: bytes) -> Result | None:
     insecure = [s for s in foreign if s["src"].startswith("http://")]
     missing = [s for s in foreign if not s.get("integrity")]
     if insecure:
-        return Result(
-            "HDR019",
+        return result(
             "sri-not-implemented-and-external-scripts-not-loaded-securely",
-            "fail",
             f"{len(insecure)} external script(s) over plain http",
-            "high",
-            -50,
         )
     if missing:
-        return Result(
-            "HDR019",
+        return result(
             "sri-not-implemented-but-external-scripts-loaded-securely",
-            "fail",
             f"{len(missing)} external script(s) without an integrity attribute",
-            "low",
-            -5,
         )
-    return Result(
-        "HDR019",
+    return result(
         "sri-implemented-and-external-scripts-loaded-securely",
-        "pass",
         f"{len(foreign)} external script(s), all with integrity",
-        modifier=5,
     )
 
 
@@ -806,12 +647,9 @@ def check_strict_extras(final: Hop, f: Fetched) -> list[Result]:
     for name in DEPRECATED:
         if _values(final.headers, name):
             out.append(
-                Result(
-                    "HDR016",
+                result(
                     "deprecated-header-present",
-                    "fail",
                     f"{name} is deprecated and should be removed",
-                    "low",
                     key=name,
                 )
             )
@@ -822,12 +660,9 @@ def check_strict_extras(final: Hop, f: Fetched) -> list[Result]:
     cache = ",".join(_values(final.headers, "cache-control")).lower()
     if sets_session and "no-store" not in cache:
         out.append(
-            Result(
-                "HDR015",
+            result(
                 "cache-control-missing-no-store",
-                "fail",
                 "a response that sets a session cookie is cacheable (no Cache-Control: no-store)",
-                "low",
             )
         )
     return out
@@ -846,18 +681,7 @@ def check_all(
     )
     results = check_hsts(f)
     hsts_ok = any(r.status == "pass" for r in results)
-    for o in csp.outcomes:
-        results.append(
-            Result(
-                "HDR002",
-                o.name,
-                "pass" if o.passed else "fail",
-                o.message,
-                None if o.passed else o.severity,
-                o.modifier,
-                key=o.name,
-            )
-        )
+    results += [result(name, message, key=name) for name, message in csp.outcomes]
     results.append(check_frames(headers, csp.frame_ancestors))
     results.append(check_nosniff(headers))
     results.append(check_referrer(headers, strict))

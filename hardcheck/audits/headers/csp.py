@@ -35,11 +35,11 @@ class Policy:
 
 @dataclass
 class Outcome:
-    name: str  # Observatory-style outcome, e.g. csp-implemented-with-unsafe-inline
-    passed: bool
-    message: str
-    severity: str = "medium"
-    modifier: int = 0
+    name: str  # an outcome of hardcheck.audits.headers.outcomes, e.g. csp-implemented-with-unsafe-inline
+    message: str  # what was seen
+
+    def __iter__(self):
+        return iter((self.name, self.message))
 
 
 @dataclass
@@ -133,15 +133,7 @@ def evaluate(
             if result.report_only
             else ""
         )
-        add(
-            Outcome(
-                "csp-not-implemented",
-                False,
-                "no Content-Security-Policy is enforced" + note,
-                "medium",
-                -25,
-            )
-        )
+        add(Outcome("csp-not-implemented", "no Content-Security-Policy is enforced" + note))
         return result
     headers = [p for p in result.enforced if p.source == "header"]
     fa = [p.get("frame-ancestors") for p in headers if p.get("frame-ancestors") is not None]
@@ -159,70 +151,50 @@ def evaluate(
         add(
             Outcome(
                 "csp-script-src-not-restricted",
-                False,
                 "no enforced policy restricts scripts (no script-src or default-src)",
-                "high",
-                -25,
             )
         )
     else:
-        for risk, name, words, severity, modifier in (
+        for risk, name, words in (
             (
                 "inline",
                 "csp-implemented-with-unsafe-inline",
                 "allows 'unsafe-inline' scripts (no nonce or hash)",
-                "high",
-                -20,
             ),
-            (
-                "insecure",
-                "csp-implemented-with-insecure-scheme",
-                "allows scripts over http:",
-                "high",
-                -20,
-            ),
+            ("insecure", "csp-implemented-with-insecure-scheme", "allows scripts over http:"),
             (
                 "broad",
                 "csp-implemented-with-broad-script-source",
                 "allows scripts from *, https:, data: or blob:",
-                "high",
-                -20,
             ),
-            ("eval", "csp-implemented-with-unsafe-eval", "allows 'unsafe-eval'", "medium", -10),
+            ("eval", "csp-implemented-with-unsafe-eval", "allows 'unsafe-eval'"),
         ):
             if not blocked(risk):
                 clean = False
-                add(Outcome(name, False, f"the effective script-src {words}", severity, modifier))
+                add(Outcome(name, f"the effective script-src {words}"))
     if not any((p.get("object-src", "default-src") or []) == ["'none'"] for p in result.enforced):
         clean = False
         add(
             Outcome(
                 "csp-object-src-not-none",
-                False,
                 "object-src (or default-src) is not 'none': plugins can load content",
-                "medium",
             )
         )
     if not any(
-        p.get("base-uri") is not None and set(p.get("base-uri")) <= {"'none'", "'self'"}
+        p.get("base-uri") is not None and set(p.get("base-uri") or ()) <= {"'none'", "'self'"}
         for p in result.enforced
     ):
         clean = False
         add(
             Outcome(
                 "csp-base-uri-not-restricted",
-                False,
                 "base-uri is not 'none' or 'self' (it has no fallback): injected <base> tags can redirect relative script URLs",
-                "medium",
             )
         )
     if not any("default-src" in p.directives for p in result.enforced):
         add(
             Outcome(
-                "csp-default-src-missing",
-                False,
-                "no default-src: directives not set have no fallback",
-                "low",
+                "csp-default-src-missing", "no default-src: directives not set have no fallback"
             )
         )
     fa_insecure = [
@@ -238,17 +210,14 @@ def evaluate(
         )
         add(
             Outcome(
-                "csp-form-action-not-restricted",
-                False,
+                "csp-form-action-insecure" if fa_insecure else "csp-form-action-not-restricted",
                 f"form-action {why}",
-                "low" if not fa_insecure else "medium",
             )
         )
     if clean:
         add(
             Outcome(
                 "csp-implemented-with-no-unsafe",
-                True,
                 "scripts are restricted: no unsafe-inline, unsafe-eval, insecure or broad sources; object-src 'none'; base-uri restricted",
             )
         )
