@@ -11,8 +11,9 @@ import datetime as dt
 import difflib
 import os
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 from . import __version__, audits
 from .baseline import load as load_baseline
@@ -68,57 +69,48 @@ def _check_references(config: Config, catalogue: Catalogue) -> None:
             )
 
 
-def _audit_overrides(
-    history, vuln_db, environment_deps, probe_uploads=(), headers_profile=None, insecure=False
-) -> dict[str, dict]:
-    out: dict[str, dict] = {}
-    headers: dict = {}
-    if headers_profile:
-        headers["profile"] = headers_profile
-    if insecure:
-        headers["insecure"] = True
-    if headers:
-        out["headers"] = headers
-    if probe_uploads:
-        out["uploads"] = {"probe": list(probe_uploads)}
-    if history:
-        out["secrets"] = {"history": history}
-    deps: dict = {}
-    if vuln_db:
-        deps["vuln-db"] = str(Path(vuln_db).resolve())  # a flag's path is relative to the cwd
-    if environment_deps:
-        deps["environment-deps"] = True
-    if deps:
-        out["dependencies"] = deps
+# Option values that name a file: given to `audit(options=...)` (or by a CLI flag) they are
+# relative to the current directory; in a config file, relative to that file.
+PATH_OPTIONS = {("dependencies", "vuln-db"), ("headers", "ca-file")}
+
+
+def _resolve_paths(options: Mapping[str, Mapping[str, Any]]) -> dict[str, dict[str, Any]]:
+    out: dict[str, dict[str, Any]] = {}
+    for audit_name, values in options.items():
+        if not isinstance(values, Mapping):
+            raise ConfigError(f"options[{audit_name!r}] must be a mapping of that audit's options")
+        table = dict(values)
+        for key, value in table.items():
+            if (audit_name, key) in PATH_OPTIONS and isinstance(value, (str, os.PathLike)):
+                table[key] = str(Path(value).resolve())
+        out[str(audit_name)] = table
     return out
 
 
 def audit(
-    target: os.PathLike | str = ".",
+    target: str | os.PathLike[str] = ".",
     *,
-    config_file: os.PathLike | str | None = None,
+    config_file: str | os.PathLike[str] | None = None,
     only: Sequence[str] = (),
     skip: Sequence[str] = (),
     fail_on: str | None = None,
     environment: str | None = None,
     timeout: float | None = None,
     jobs: int | None = None,
-    history: int | None = None,
-    vuln_db: os.PathLike | str | None = None,
-    environment_deps: bool = False,
-    probe_uploads: Sequence[str] = (),
     urls: Sequence[str] = (),
-    headers_profile: str | None = None,
-    insecure: bool = False,
-    baseline: os.PathLike | str | None = None,
+    options: Mapping[str, Mapping[str, Any]] | None = None,
+    baseline: str | os.PathLike[str] | None = None,
     today: dt.date | None = None,
     cache: bool | None = None,
-    cache_dir: os.PathLike | str | None = None,
+    cache_dir: str | os.PathLike[str] | None = None,
 ) -> Report:
     """Audit a service tree and return the report. Raises ConfigError for user mistakes.
 
-    `cache` None follows HARDCHECK_NO_CACHE (set: off); `cache_dir` None is the user cache
-    directory (or HARDCHECK_CACHE_DIR)."""
+    `options` sets audits' options as their config tables do, over the config file:
+    `{"dependencies": {"vuln-db": "advisories/"}, "headers": {"profile": "strict"}}`
+    (`hardcheck rules` and the README list them; file paths are relative to the current
+    directory). `cache` None follows HARDCHECK_NO_CACHE (set: off); `cache_dir` None is the
+    user cache directory (or HARDCHECK_CACHE_DIR)."""
     root = Path(target)
     if not root.exists():
         raise ConfigError(f"target not found: {safe(str(root))}")
@@ -137,9 +129,7 @@ def audit(
             "environment": environment,
             "timeout": timeout,
             "jobs": jobs,
-            "audit_options": _audit_overrides(
-                history, vuln_db, environment_deps, probe_uploads, headers_profile, insecure
-            ),
+            "audit_options": _resolve_paths(options or {}),
             "only": _names(only),
             "skip": _names(skip),
             "urls": list(urls),
@@ -148,7 +138,7 @@ def audit(
     )
     chosen = select_audits(config.only, config.skip)
     _check_references(config, catalogue)
-    known = load_baseline(baseline) if baseline else None
+    known = load_baseline(Path(baseline)) if baseline else None
 
     started_wall, t0, started = _now(), time.monotonic(), time.time()
     if cache is None:

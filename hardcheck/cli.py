@@ -9,6 +9,7 @@ import os
 import signal
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -103,6 +104,29 @@ def _parse_formats(formats: tuple[str, ...], output: str | None) -> list[tuple[s
     if not any(n == "console" for n, _ in parsed) and not to_stdout:
         parsed.append(("console", None))  # files are written; the checklist stays on screen
     return parsed
+
+
+# The flags that set one audit's option, each as its config table would: flag -> (audit,
+# option). A new such flag is its click option plus one row here.
+OPTION_FLAGS: dict[str, tuple[str, str]] = {
+    "history": ("secrets", "history"),
+    "vuln_db": ("dependencies", "vuln-db"),
+    "environment_deps": ("dependencies", "environment-deps"),
+    "headers_profile": ("headers", "profile"),
+    "insecure": ("headers", "insecure"),
+    "probe_uploads": ("uploads", "probe"),
+}
+
+
+def audit_options(flags: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """The option flags given on the command line, as `hardcheck.audit(options=...)`."""
+    out: dict[str, dict[str, Any]] = {}
+    for flag, value in flags.items():
+        if value is None or value is False or value == ():
+            continue  # not given: the config file (or the default) decides
+        audit_name, key = OPTION_FLAGS[flag]
+        out.setdefault(audit_name, {})[key] = list(value) if isinstance(value, tuple) else value
+    return out
 
 
 @main.command("audit", help=AUDIT_HELP)
@@ -214,19 +238,14 @@ def audit_command(
     environment: str | None,
     timeout: float | None,
     jobs: int | None,
-    history: int | None,
-    vuln_db: str | None,
-    environment_deps: bool,
-    probe_uploads: tuple[str, ...],
     urls: tuple[str, ...],
-    headers_profile: str | None,
-    insecure: bool,
     trend: tuple[str, ...],
     baseline_file: str | None,
     no_cache: bool,
     cache_dir: str | None,
     quiet: bool,
     no_color: bool,
+    **option_flags: Any,
 ) -> None:
     from .api import audit
     from .cache import NO_CACHE_NOTE
@@ -249,13 +268,8 @@ def audit_command(
                 environment=environment,
                 timeout=timeout,
                 jobs=jobs,
-                history=history,
-                vuln_db=vuln_db,
-                environment_deps=environment_deps,
-                probe_uploads=probe_uploads,
                 urls=urls,
-                headers_profile=headers_profile,
-                insecure=insecure,
+                options=audit_options(option_flags),
                 baseline=baseline_file,
                 cache=False if no_cache else None,
                 cache_dir=cache_dir,
@@ -352,7 +366,13 @@ def baseline_create(
     from .report.output import write_atomic
 
     try:
-        report = audit(path, config_file=config_file, only=only, skip=skip, vuln_db=vuln_db)
+        report = audit(
+            path,
+            config_file=config_file,
+            only=only,
+            skip=skip,
+            options=audit_options({"vuln_db": vuln_db}),
+        )
     except ConfigError as exc:
         fail_usage(str(exc))
         return

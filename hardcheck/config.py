@@ -235,12 +235,12 @@ def _schema_message(error, table: str) -> str:
         suggestion = f" (did you mean '{hint[0]}'?)" if hint else ""
         return f"unknown key '{keypath}'{suggestion}; allowed here: {', '.join(allowed)}"
     if error.validator == "enum":
-        allowed = ", ".join(str(v) for v in error.validator_value)
+        choices = ", ".join(str(v) for v in error.validator_value)
         hint = difflib.get_close_matches(
             str(error.instance), [str(v) for v in error.validator_value], n=1
         )
         suggestion = f" (did you mean '{hint[0]}'?)" if hint else ""
-        return f"'{where}' is {error.instance!r}{suggestion}; allowed: {allowed}"
+        return f"'{where}' is {error.instance!r}{suggestion}; allowed: {choices}"
     if error.validator == "required":
         return f"'{where}': {error.message}"
     if error.validator == "type":
@@ -316,6 +316,20 @@ def build_config(
         max_file_size = parse_size(merged.get("max-file-size", DEFAULT_MAX_FILE_SIZE))
     except ValueError as exc:
         raise ConfigError(f"{source}: 'max-file-size': {exc}") from None
+    given = overrides.get("audit_options") or {}
+    for name, options in given.items():
+        if name not in audit_schemas:
+            hint = difflib.get_close_matches(name, list(audit_schemas), n=1)
+            suggestion = f" (did you mean '{hint[0]}'?)" if hint else ""
+            raise ConfigError(
+                f"options: no audit '{name}'{suggestion}; audits: {', '.join(audit_schemas)}"
+            )
+        schema = {
+            "type": "object",
+            "properties": audit_schemas[name],
+            "additionalProperties": False,
+        }
+        validate_table({**data.get(name, {}), **options}, schema, "options", name)
     return Config(
         file=path,
         table=table,
@@ -330,10 +344,7 @@ def build_config(
         timeout=float(merged.get("timeout", DEFAULT_TIMEOUT)),
         jobs=int(merged.get("jobs") or default_jobs()),
         suppressions=suppressions,
-        audit_options={
-            k: {**data.get(k, {}), **(overrides.get("audit_options") or {}).get(k, {})}
-            for k in audit_schemas
-        },
+        audit_options={k: {**data.get(k, {}), **given.get(k, {})} for k in audit_schemas},
         urls=tuple(overrides.get("urls") or ()),
     )
 

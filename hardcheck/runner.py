@@ -157,10 +157,10 @@ def run_audits(
         if remaining <= 0:
             break
         try:
-            outcome = results.get(timeout=remaining)
+            arrived = results.get(timeout=remaining)
         except queue.Empty:
             break
-        outcomes[outcome.name] = outcome
+        outcomes[arrived.name] = arrived
 
     out: list[AuditResult] = []
     for audit in audits:

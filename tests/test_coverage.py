@@ -78,12 +78,16 @@ def test_pins_the_service_could_not_look_up_are_not_a_pass(tmp_path, monkeypatch
 
 def test_a_missing_vulnerability_database_is_no_pass(tmp_path):
     root = make_tree(tmp_path / "svc", {"requirements.txt": "requests==2.19.0\n"})
-    report = hardcheck.audit(root, only=["dependencies"], vuln_db=tmp_path / "nonexistent")
+    report = hardcheck.audit(
+        root, only=["dependencies"], options={"dependencies": {"vuln-db": tmp_path / "nonexistent"}}
+    )
     assert "pass" not in _statuses(report, "DEP001")
     assert "error" in _statuses(report, "DEP001")
     assert report.exit_code == 3
     # with the database there, the same tree passes what it looked up
-    good = hardcheck.audit(root, only=["dependencies"], vuln_db=VULNDB)
+    good = hardcheck.audit(
+        root, only=["dependencies"], options={"dependencies": {"vuln-db": VULNDB}}
+    )
     assert _statuses(good, "DEP001") <= {"fail", "pass"}
 
 
@@ -191,7 +195,9 @@ def test_an_upload_probe_met_with_silence_is_not_a_refusal(tmp_path):
         },
     )
     with _never_reads() as url:
-        report = hardcheck.audit(root, only=["uploads"], probe_uploads=[url], cache=False)
+        report = hardcheck.audit(
+            root, only=["uploads"], options={"uploads": {"probe": [url]}}, cache=False
+        )
     verdict = [f for f in report.findings if f.rule_id == "UPL007"]
     assert [f.status.value for f in verdict] == ["error"], [f.message for f in verdict]
     assert "silent" in verdict[0].message

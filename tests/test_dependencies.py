@@ -31,7 +31,9 @@ PINS = [
 
 
 def _offline(root) -> dict[tuple[str, str], dict]:
-    report = hardcheck.audit(root, only=["dependencies"], vuln_db=VULNDB)
+    report = hardcheck.audit(
+        root, only=["dependencies"], options={"dependencies": {"vuln-db": VULNDB}}
+    )
     out = {}
     for f in report.findings:
         if f.rule_id == "DEP001":
@@ -118,7 +120,9 @@ def test_declarations_includes_pyproject_poetry_and_locks(tmp_path):
         ("requests", "2.19.0"), ("jinja2", "2.10"), ("urllib3", "1.24.1"), ("pyyaml", "5.3"),
         ("werkzeug", "0.15.0"), ("flask", "0.12"), ("fastapi", "0.65.1"), ("starlette", "0.13.0"), ("django", "3.2.0"),
     }  # fmt: skip
-    report = hardcheck.audit(root, only=["dependencies"], vuln_db=VULNDB)
+    report = hardcheck.audit(
+        root, only=["dependencies"], options={"dependencies": {"vuln-db": VULNDB}}
+    )
     # ranges that a lock pins are not reported as unpinned; locations point at declarations
     assert not [f for f in report.findings if f.rule_id == "DEP002" and f.status.value == "fail"]
     jinja = next(f for f in report.findings if f.rule_id == "DEP001" and "jinja2" in f.key)
@@ -129,7 +133,9 @@ def test_unpinned_in_application_vs_library(tmp_path):
     app = make_tree(
         tmp_path / "app", {"requirements.txt": "flask>=2\nrequests==2.32.3\n", "manage.py": ""}
     )
-    report = hardcheck.audit(app, only=["dependencies"], vuln_db=VULNDB)
+    report = hardcheck.audit(
+        app, only=["dependencies"], options={"dependencies": {"vuln-db": VULNDB}}
+    )
     (dep2,) = [f for f in report.findings if f.rule_id == "DEP002" and f.status.value == "fail"]
     assert dep2.severity.value == "low" and dep2.location.setting == "flask"
     lib = make_tree(
@@ -138,7 +144,9 @@ def test_unpinned_in_application_vs_library(tmp_path):
             "pyproject.toml": '[project]\nname = "lib"\ndependencies = ["flask>=2", "requests==2.32.3"]\n'
         },
     )
-    report = hardcheck.audit(lib, only=["dependencies"], vuln_db=VULNDB)
+    report = hardcheck.audit(
+        lib, only=["dependencies"], options={"dependencies": {"vuln-db": VULNDB}}
+    )
     assert not [f for f in report.findings if f.rule_id == "DEP002" and f.status.value == "fail"]
     assert [f.status.value for f in report.findings if f.rule_id == "DEP003"] == ["skip"]
 
@@ -156,7 +164,9 @@ def test_prose_named_like_requirements_is_not_a_requirements_file(tmp_path):
             "requirements.txt": "jinja2==2.10\nthis is not one\n<<<\n",
         },
     )
-    report = hardcheck.audit(root, only=["dependencies"], vuln_db=VULNDB)
+    report = hardcheck.audit(
+        root, only=["dependencies"], options={"dependencies": {"vuln-db": VULNDB}}
+    )
     errors = [f for f in report.findings if f.status.value == "error" and f.rule_id == "RUN002"]
     # and the rules that read it cannot pass: each is one error naming the file
     partial = {f.rule_id for f in report.findings if f.status.value == "error"} - {"RUN002"}
@@ -178,7 +188,9 @@ def test_nothing_auditable_is_an_error(tmp_path):
         tmp_path / "svc",
         {"requirements.txt": "-e .\ngit+https://example.invalid/x.git#egg=x\nflask\n"},
     )
-    report = hardcheck.audit(root, only=["dependencies"], vuln_db=VULNDB)
+    report = hardcheck.audit(
+        root, only=["dependencies"], options={"dependencies": {"vuln-db": VULNDB}}
+    )
     statuses = sorted(f.status.value for f in report.findings if f.rule_id == "DEP003")
     assert statuses == ["error", "skip", "skip"]
     assert report.exit_code == 3
@@ -195,7 +207,9 @@ def test_cvss_sets_the_severity(tmp_path):
         tmp_path / "svc",
         {"requirements.txt": "demo-lib==1.2.0\ndemo-lib2==1.0\n", "db/PYSEC-0000-9.yaml": record},
     )
-    report = hardcheck.audit(root, only=["dependencies"], vuln_db=root / "db")
+    report = hardcheck.audit(
+        root, only=["dependencies"], options={"dependencies": {"vuln-db": root / "db"}}
+    )
     (hit,) = [f for f in report.findings if f.rule_id == "DEP001"]
     assert hit.severity.value == "critical" and "CVSS 9.8" in hit.evidence
     assert "newest record 2024-05-01" in report.audits[0].message
@@ -228,7 +242,11 @@ def test_osv_range_semantics(events, version, affected):
 
 def test_environment_deps(tmp_path):
     root = make_tree(tmp_path / "svc", {"README.md": "x\n"})
-    report = hardcheck.audit(root, only=["dependencies"], vuln_db=VULNDB, environment_deps=True)
+    report = hardcheck.audit(
+        root,
+        only=["dependencies"],
+        options={"dependencies": {"vuln-db": VULNDB, "environment-deps": True}},
+    )
     stats = report.audits[0].stats
     assert stats["declared"] > 20 and stats["pins_audited"] == stats["declared"]
     assert report.complete

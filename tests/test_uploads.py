@@ -199,7 +199,9 @@ def test_probe_through_nginx_agrees_with_static_verdict(tmp_path, limit, static_
         uvicorn_app() as app_url,
         nginx_server(http.replace("{app}", app_url), tmp_path / "nginx") as url,
     ):
-        report = hardcheck.audit(root, only=["uploads"], probe_uploads=[f"{url}/echo"])
+        report = hardcheck.audit(
+            root, only=["uploads"], options={"uploads": {"probe": [f"{url}/echo"]}}
+        )
     (verdict,) = [f for f in report.findings if f.rule_id == "UPL007"]
     assert verdict.status.value == probe, verdict.message
     stats = report.audits[0].stats
@@ -219,7 +221,9 @@ def test_probe_uvicorn_alone_agrees_with_static_verdict(tmp_path):
     )
     assert _fails(hardcheck.audit(root, only=["uploads"]), "UPL001")
     with uvicorn_app() as url:
-        report = hardcheck.audit(root, only=["uploads"], probe_uploads=[f"{url}/echo"])
+        report = hardcheck.audit(
+            root, only=["uploads"], options={"uploads": {"probe": [f"{url}/echo"]}}
+        )
     (verdict,) = [f for f in report.findings if f.rule_id == "UPL007"]
     assert verdict.status.value == "fail" and verdict.severity.value == "high"
 
@@ -227,7 +231,9 @@ def test_probe_uvicorn_alone_agrees_with_static_verdict(tmp_path):
 def test_probe_of_an_endpoint_that_does_not_read_the_body(tmp_path):
     root = make_tree(tmp_path / "svc", {"app/main.py": APP})
     with uvicorn_app() as url:
-        report = hardcheck.audit(root, only=["uploads"], probe_uploads=[f"{url}/no-such-endpoint"])
+        report = hardcheck.audit(
+            root, only=["uploads"], options={"uploads": {"probe": [f"{url}/no-such-endpoint"]}}
+        )
     (verdict,) = [f for f in report.findings if f.rule_id == "UPL007"]
     assert verdict.status.value == "skip" and "tests nothing" in verdict.message
 
@@ -237,7 +243,9 @@ def test_probe_of_a_closed_port_is_an_error(tmp_path):
 
     root = make_tree(tmp_path / "svc", {"app/main.py": APP})
     report = hardcheck.audit(
-        root, only=["uploads"], probe_uploads=[f"http://127.0.0.1:{free_port()}/echo"]
+        root,
+        only=["uploads"],
+        options={"uploads": {"probe": [f"http://127.0.0.1:{free_port()}/echo"]}},
     )
     (verdict,) = [f for f in report.findings if f.rule_id == "UPL007"]
     assert verdict.status.value == "error" and "cannot connect" in verdict.message

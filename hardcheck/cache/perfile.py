@@ -26,10 +26,9 @@ def cached_per_file(
     that changed in between is scanned again next run, not filed under the wrong content."""
     cache = ctx.cache
     if not cache.enabled:
-        fresh = scan(list(files))
+        fresh = {rel: result for rel, _, result in scan(list(files))}
         ctx.stats["cache_misses"] += len(files)
-        by_rel = {rel: result for rel, _, result in fresh}
-        return [by_rel[e.rel] for e in files if e.rel in by_rel]
+        return [fresh[e.rel] for e in files if e.rel in fresh]
     max_size = ctx.config.max_file_size
     keys: dict[str, str] = {}
     for entry in files:

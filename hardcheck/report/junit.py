@@ -29,10 +29,12 @@ def render(report: Report) -> str:
         suite = ET.SubElement(
             root,
             "testsuite",
-            name=audit,
-            time=f"{durations.get(audit, 0.0):.3f}",
-            timestamp=report.started,
-            **{k: str(v) for k, v in counts.items()},
+            attrib={
+                "name": audit,
+                "time": f"{durations.get(audit, 0.0):.3f}",
+                "timestamp": report.started,
+                **{k: str(v) for k, v in counts.items()},
+            },
         )
         for f in findings:
             where = f.location.display()

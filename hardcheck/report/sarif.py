@@ -6,6 +6,7 @@ tool notifications. Fingerprints are hardcheck's stable ones."""
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from ..catalogue import load_catalogue
 from ..model import Finding, Severity, Status
@@ -39,7 +40,8 @@ def _location(f: Finding) -> dict:
 
 
 def _result(f: Finding, index: dict[str, int], suppression: dict | None = None) -> dict:
-    result = {
+    properties: dict[str, str] = {"severity": f.severity.value, "owner": f.owner, "audit": f.audit}
+    result: dict[str, Any] = {
         "ruleId": f.rule_id,
         "ruleIndex": index[f.rule_id],
         "level": LEVEL[f.severity],
@@ -47,10 +49,10 @@ def _result(f: Finding, index: dict[str, int], suppression: dict | None = None) 
         "message": {"text": f.message + (f" [{f.evidence}]" if f.evidence else "")},
         "locations": [_location(f)],
         "partialFingerprints": {"hardcheckFingerprint/v1": f.fingerprint},
-        "properties": {"severity": f.severity.value, "owner": f.owner, "audit": f.audit},
+        "properties": properties,
     }
     if f.upstream_id:
-        result["properties"]["upstreamId"] = f.upstream_id
+        properties["upstreamId"] = f.upstream_id
     if suppression:
         result["suppressions"] = [suppression]
     return result
@@ -61,7 +63,8 @@ def render(report: Report) -> str:
     failing = [f for f in report.findings if f.status is Status.FAIL]
     suppressed = list(report.suppressed)
     used = sorted({f.rule_id for f in failing} | {s.finding.rule_id for s in suppressed})
-    rules, index = [], {}
+    rules: list[dict[str, Any]] = []
+    index: dict[str, int] = {}
     for rule_id in used:
         rule = catalogue.get(rule_id)
         index[rule_id] = len(rules)

@@ -105,7 +105,7 @@ def test_headers_audit_survives(server, tree, baseline_peak, path, outcome, word
 def test_upload_probe_survives(server, tree, baseline_peak, path, outcome):
     url = server.url + path
     report, elapsed, peak = _measured(
-        lambda: hardcheck.audit(tree, only=["uploads"], probe_uploads=[url])
+        lambda: hardcheck.audit(tree, only=["uploads"], options={"uploads": {"probe": [url]}})
     )
     STATS["faults"] += 1
     assert elapsed < SECONDS, f"{path} took {elapsed:.1f}s"

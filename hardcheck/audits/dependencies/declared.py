@@ -56,7 +56,8 @@ def exact_version(req: Requirement) -> str | None:
 
 
 def _logical_lines(text: str):
-    buf, start = [], 0
+    buf: list[str] = []
+    start = 0
     for number, raw in enumerate(text.splitlines(), 1):
         line = re.sub(r"(^|\s)#.*$", "", raw).rstrip()
         if not buf:
@@ -185,7 +186,7 @@ def parse_pyproject(root: Path, rel: str, out: Declared) -> None:
     if read is None:
         return
     text, data = read
-    project = data.get("project") if isinstance(data.get("project"), dict) else {}
+    project = data["project"] if isinstance(data.get("project"), dict) else {}
     specs = list(project.get("dependencies", []) or [])
     for group in (project.get("optional-dependencies", {}) or {}).values():
         specs.extend(group or [])
@@ -311,7 +312,7 @@ def environment_dependencies() -> Declared:
 
     out = Declared(files=["(installed environment)"])
     for dist in distributions():
-        name = dist.metadata.get("Name")
+        name = dist.metadata["Name"]
         if name:
             out.deps.append(
                 Dependency(

@@ -22,7 +22,7 @@ from ...model import Finding, Location, Severity, Status
 from ...readers import nginx
 from ...readers.appfiles import DEFAULT_DEVELOPMENT_PATHS
 from ...readers.pyast import SourceError, parse_source
-from ..base import Audit, AuditContext, AuditOutput, Coverage, PathTest
+from ..base import Audit, AuditContext, AuditOutput, Coverage, PathTest, Rules
 from .checks import FOREIGN_ORIGIN, Result, check_all, check_tls, grade
 from .fetch import Fetched, fetch
 from .static import StaticFindings, django_settings, flask_config, nginx_headers
@@ -142,12 +142,12 @@ class HeadersAudit(Audit):
         for entry in ctx.inventory.files():
             if not entry.rel.endswith((".py", ".conf")) or entry.size == 0:
                 continue
-            rules = NGINX_RULES if entry.rel.endswith(".conf") else APP_RULES
+            reads: Rules = NGINX_RULES if entry.rel.endswith(".conf") else APP_RULES
             try:
                 text = read_text(ctx.inventory, entry, ctx.config.max_file_size)
             except ReadSkipped as exc:
                 if not exc.deliberate:
-                    cov.could_not_read(rules, entry.display, str(exc))
+                    cov.could_not_read(reads, entry.display, str(exc))
                 continue  # deliberate skips are the permissions and secrets audits' items
             if entry.rel.endswith(".conf"):
                 nginx_candidates.append((entry.rel, text))
@@ -157,18 +157,19 @@ class HeadersAudit(Audit):
             try:
                 tree = parse_source(text.encode("utf-8"), entry.display)
             except SourceError as exc:
-                cov.could_not_read(rules, entry.display, str(exc))
+                cov.could_not_read(reads, entry.display, str(exc))
                 continue
             development = ctx.environment == "development" or dev.match_file(entry.rel)
             django_settings(tree, entry.display, out, development)
             flask_config(tree, entry.display, out)
         for cfg in nginx.load_tree(ctx.root, nginx_candidates):
             nginx_headers(cfg, out)
-        for rules, count, kind in (
+        checked: list[tuple[Rules, int, str]] = [
             (DJANGO, out.django_modules, "Django settings module"),
             (FLASK, out.flask_apps, "Flask app"),
             (NGINX_RULES, out.nginx_configs, "nginx config"),
-        ):
+        ]
+        for rules, count, kind in checked:
             cov.saw(rules, kind, count)
             if not count:
                 cov.skip(rules, f"not applicable: no {kind} found")
@@ -195,7 +196,7 @@ class HeadersAudit(Audit):
         hops = int(opts.get("max-redirects", 10))
         extra = dict(opts.get("request-headers", {}))
         twin_on = opts.get("http-twin", True)
-        client_options = dict(
+        client_options: dict[str, Any] = dict(
             verify=context,
             trust_env=False,  # no proxies, no .netrc credentials
             follow_redirects=False,
@@ -287,6 +288,7 @@ class HeadersAudit(Audit):
                 key=url,
             )
         )
+        assert main.final is not None  # no error: it answered
         final_headers = main.final.headers
         for promise in static.promises:
             if promise.header not in final_headers:

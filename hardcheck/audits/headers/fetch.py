@@ -51,7 +51,7 @@ class Fetched:
 def tls_problem(exc: BaseException) -> str:
     """A certificate failure, in words, or "" when the error is something else."""
     text = str(exc)
-    cause = exc
+    cause: BaseException | None = exc
     while cause is not None:
         if isinstance(cause, ssl.SSLCertVerificationError):
             text = cause.verify_message or str(cause)

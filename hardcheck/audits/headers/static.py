@@ -177,8 +177,8 @@ def django_settings(tree: ast.Module, path: str, out: StaticFindings, developmen
                     )
                 )
     for setting, check, words, default, fine in DJANGO:
-        a = names.get(setting)
-        value = literal(a.value) if a is not None else default
+        found = names.get(setting)
+        value = literal(found.value) if found is not None else default
         if value is NOT_LITERAL:
             continue  # read from the environment: cannot be judged here
         if not fine(value):
@@ -187,7 +187,7 @@ def django_settings(tree: ast.Module, path: str, out: StaticFindings, developmen
                     "HDR020",
                     f"{words} ({check})",
                     path,
-                    a.line if a else None,
+                    found.line if found else None,
                     setting,
                     severity,
                     key=check,
@@ -205,7 +205,7 @@ def django_settings(tree: ast.Module, path: str, out: StaticFindings, developmen
                 "SECURE_CONTENT_TYPE_NOSNIFF": "x-content-type-options",
                 "SECURE_REFERRER_POLICY": "referrer-policy",
             }[setting]
-            out.promises.append(Promise(header, "django", path, a.line if a else None))
+            out.promises.append(Promise(header, "django", path, found.line if found else None))
 
 
 def flask_config(tree: ast.Module, path: str, out: StaticFindings) -> None:

@@ -512,10 +512,9 @@ class LoggingAudit(Audit):
             servers.append(
                 ("uvicorn", "--no-access-log, or a filter on 'uvicorn.access' that drops the query")
             )
-        gunicorn_on = [
-            c for c in found.commands if c.server == "gunicorn" and c.option("--access-logfile")
-        ]
-        gunicorn_on += [g for g in found.gunicorn if g.values.get("accesslog")]
+        gunicorn_on = any(
+            c.server == "gunicorn" and c.option("--access-logfile") for c in found.commands
+        ) or any(g.values.get("accesslog") for g in found.gunicorn)
         if gunicorn_on:
             fmts = [
                 c.option("--access-logformat") for c in found.commands if c.server == "gunicorn"

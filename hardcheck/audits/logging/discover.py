@@ -283,7 +283,7 @@ class Discoverer:
             elif isinstance(node, ast.Subscript):
                 self.query_subscript(node, path)
 
-    def imports(self, node: ast.AST) -> None:
+    def imports(self, node: ast.Import | ast.ImportFrom) -> None:
         names = (
             [a.name for a in node.names] if isinstance(node, ast.Import) else [node.module or ""]
         )
@@ -301,7 +301,7 @@ class Discoverer:
             self.ctx.stats["logging_configs"] += 1
             self.found.configs.append(self.basic_config(node, path))
         elif name == "dictConfig" and node.args:
-            arg = node.args[0]
+            arg: ast.AST = node.args[0]
             if isinstance(arg, ast.Name) and arg.id in module_dicts:
                 arg = module_dicts[arg.id]
             if isinstance(arg, ast.Name) and arg.id == "LOGGING":

@@ -191,10 +191,10 @@ def from_dict(
             cfg.errors.append((f"{where}.handlers", "must be a list"))
             raw_handlers = []
         lg.handlers = [_name(h) for h in raw_handlers]
-        for h in lg.handlers:
-            if h not in cfg.handlers and not cfg.incremental:
+        for hname in lg.handlers:
+            if hname not in cfg.handlers and not cfg.incremental:
                 cfg.errors.append(
-                    (f"{where}.handlers", f"unknown handler {h!r}: dictConfig raises")
+                    (f"{where}.handlers", f"unknown handler {hname!r}: dictConfig raises")
                 )
         lg.propagate = spec.get("propagate", True) is not False
         cfg.loggers[lg.name] = lg
@@ -282,9 +282,9 @@ def from_ini(
         lg.handlers = [
             h.strip() for h in cp.get(section, "handlers", fallback="").split(",") if h.strip()
         ]
-        for h in lg.handlers:
-            if h not in cfg.handlers:
-                cfg.errors.append((f"[{section}] handlers", f"unknown handler {h!r}"))
+        for hname in lg.handlers:
+            if hname not in cfg.handlers:
+                cfg.errors.append((f"[{section}] handlers", f"unknown handler {hname!r}"))
         lg.propagate = cp.get(section, "propagate", fallback="1").strip() not in (
             "0",
             "false",

@@ -12,6 +12,7 @@ from ...model import Finding, Location, Severity
 from ...readers.appfiles import settings_like_path
 from ...readers.pyast import (
     NOT_LITERAL,
+    Assignment,
     SourceError,
     assignments,
     call_name,
@@ -98,7 +99,7 @@ class AppSettingsChecker:
 
     # --- Django / Flask settings modules -------------------------------------------------
     def settings(self, names: set[str]) -> Iterator[Finding]:
-        values = {}
+        values: dict[str, Assignment] = {}
         for a in assignments(self.tree):
             values.setdefault(a.name, a)
             if a.name == "DEBUG":
@@ -108,19 +109,19 @@ class AppSettingsChecker:
         creds = values.get("CORS_ALLOW_CREDENTIALS")
         with_creds = creds is not None and literal(creds.value) is True
         for flag in ("CORS_ALLOW_ALL_ORIGINS", "CORS_ORIGIN_ALLOW_ALL"):
-            a = values.get(flag)
-            if a is not None and literal(a.value) is True:
-                yield self.cors(a.line, flag, with_creds, f"{flag} = True")
+            allow_all = values.get(flag)
+            if allow_all is not None and literal(allow_all.value) is True:
+                yield self.cors(allow_all.line, flag, with_creds, f"{flag} = True")
         for flag in ("CORS_ALLOWED_ORIGIN_REGEXES", "CORS_ORIGIN_REGEX_WHITELIST"):
-            a = values.get(flag)
-            if a is None:
+            regexes = values.get(flag)
+            if regexes is None:
                 continue
-            patterns = literal(a.value)
+            patterns = literal(regexes.value)
             if isinstance(patterns, (list, tuple)) and any(
                 _regex_accepts_anyone(p, full=False) for p in patterns
             ):
                 yield self.cors(
-                    a.line, flag, with_creds, f"{flag} has a pattern matching any origin"
+                    regexes.line, flag, with_creds, f"{flag} has a pattern matching any origin"
                 )
 
     def debug_setting(self, value: ast.AST, line: int, setting: str) -> Iterator[Finding]:
@@ -201,8 +202,11 @@ class AppSettingsChecker:
                 evidence="run(debug=True)",
                 key="run.debug",
             )
-        elif name in ("update", "from_mapping") and literal(keyword(node, "DEBUG")) is True:
-            yield from self.debug_setting(keyword(node, "DEBUG"), node.lineno, "config.DEBUG")
+        elif (
+            name in ("update", "from_mapping") and literal(debug := keyword(node, "DEBUG")) is True
+        ):
+            assert debug is not None
+            yield from self.debug_setting(debug, node.lineno, "config.DEBUG")
         yield from self.cors_call(node, name)
 
     def attribute_assign(self, node: ast.Assign) -> Iterator[Finding]:

@@ -24,12 +24,15 @@ import re
 import stat
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from ...cache import digest_bytes
 from ...inventory import is_binary, utf16_text
 from ...readers.pyast import PARSE_LOCK
 from ...redact import keyed_id
+
+if TYPE_CHECKING:
+    from detect_secrets.types import NamedIO
 
 PLUGIN_FILE = Path(__file__).with_name("plugins.py")
 FILTER_FILE = Path(__file__).with_name("filters.py")
@@ -465,14 +468,14 @@ def _scan_with_detect_secrets(abs_path: str, text: str, raw_only: bool, out: _Co
     handle = io.StringIO(text)
     handle.name = abs_path  # transformers choose by file extension
     try:
-        lines = get_transformed_file(handle) or raw
+        lines = get_transformed_file(cast("NamedIO", handle)) or raw
     except Exception:
         lines = raw
     if _detect_secrets_lines(abs_path, list(enumerate(lines, 1)), out):
         return
     handle.seek(0)
     try:
-        eager = get_transformed_file(handle, use_eager_transformers=True)
+        eager = get_transformed_file(cast("NamedIO", handle), use_eager_transformers=True)
     except Exception:
         eager = None
     if eager:
@@ -494,8 +497,9 @@ def _is_placeholder(value: str) -> bool:
     cached = _STATE.get("placeholder")
     if cached is None:
         spec = util.spec_from_file_location("_hardcheck_secret_filters", FILTER_FILE)
+        assert spec is not None and spec.loader is not None  # a file of this package
         module = util.module_from_spec(spec)
-        spec.loader.exec_module(module)  # type: ignore[union-attr]
+        spec.loader.exec_module(module)
         cached = _STATE["placeholder"] = module.is_placeholder
     return cached(value)
 
@@ -556,7 +560,9 @@ class _CodeSecrets(ast.NodeVisitor):
     def __init__(self, out: _Collector):
         self.out = out
 
-    def report(self, node: ast.AST, value: str | None, fallback: bool, what: str) -> None:
+    def report(
+        self, node: ast.expr | ast.stmt, value: str | None, fallback: bool, what: str
+    ) -> None:
         if not value or len(value) < 4 or _is_placeholder(value):
             return
         label = f"{what} falls back to a hard-coded value" if fallback else f"{what} is a literal"

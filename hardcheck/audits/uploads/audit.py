@@ -249,7 +249,7 @@ class UploadsAudit(Audit):
         for p in proxies:
             for a in apps:
                 if p.value != a.value:
-                    binding = p if p.value < a.value else a
+                    binding = p if (p.value or 0) < (a.value or 0) else a
                     out.append(
                         ctx.fail(
                             "UPL005",

@@ -283,11 +283,15 @@ class LayerReader:
         if django:
             self.out.frameworks.setdefault("django", (path, None))
             for setting, default in DJANGO_DEFAULTS.items():
-                a = names.get(setting)
-                value = const_number(a.value) if a is not None else default
+                found = names.get(setting)
+                value = const_number(found.value) if found is not None else default
                 if value is NOT_LITERAL:
                     self.out.skips.append(
-                        (path, a.line, f"{setting} is computed; cannot be evaluated statically")
+                        (
+                            path,
+                            found.line if found else None,
+                            f"{setting} is computed; cannot be evaluated statically",
+                        )
                     )
                     continue
                 target = (
@@ -299,8 +303,8 @@ class LayerReader:
                         setting,
                         value,
                         path,
-                        a.line if a else None,
-                        a is not None,
+                        found.line if found else None,
+                        found is not None,
                         bounds_body=setting == "DATA_UPLOAD_MAX_MEMORY_SIZE",
                     )
                 )
@@ -318,7 +322,7 @@ class LayerReader:
             if a is not None:  # Flask-only names, in a config module or a config class
                 self.flask_setting(setting, a.value, path, a.line)
 
-    def imports(self, node: ast.AST, path: str) -> None:
+    def imports(self, node: ast.Import | ast.ImportFrom, path: str) -> None:
         mods = [a.name for a in node.names] if isinstance(node, ast.Import) else [node.module or ""]
         for mod in mods:
             top = mod.split(".")[0]
@@ -362,8 +366,9 @@ class LayerReader:
                 self.out.body.append(Limit("fastapi", f"middleware {mw}", -1, path, node.lineno))
         elif name in ("update", "from_mapping"):
             for setting in ("MAX_CONTENT_LENGTH", "MAX_FORM_MEMORY_SIZE", "MAX_FORM_PARTS"):
-                if keyword(node, setting) is not None:
-                    self.flask_setting(setting, keyword(node, setting), path, node.lineno)
+                value = keyword(node, setting)
+                if value is not None:
+                    self.flask_setting(setting, value, path, node.lineno)
         elif name == "form" and any(
             keyword(node, k) is not None for k in ("max_files", "max_fields", "max_part_size")
         ):
