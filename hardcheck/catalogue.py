@@ -46,13 +46,28 @@ REQUIRED = (
     "references",
 )
 EXPECTS = ("pass", "fail", "error", "skip")
-EXAMPLE_FIELDS = {"expect", "files", "modes", "links", "environment", "note"}
+EXAMPLE_FIELDS = {"expect", "files", "modes", "links", "environment", "note", "response", "profile"}
+RESPONSE_FIELDS = {"status", "headers", "body", "scheme", "trusted", "answer", "http"}
 ID_PATTERN = re.compile(r"^[A-Z]{2,4}[0-9]{3}$")
 NAME_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 
 
 class CatalogueError(Exception):
     """The catalogue itself is broken: a packaging or development error."""
+
+
+@dataclass(frozen=True)
+class Response:
+    """What a live rule's example URL answers (the catalogue test serves it on 127.0.0.1).
+    `{host}` in a header value is the server's host:port."""
+
+    status: int = 200
+    headers: tuple[tuple[str, str], ...] = ()  # in order; a name may repeat
+    body: str = ""
+    scheme: str = "http"  # https: served with TLS
+    trusted: bool = True  # https: whether the audit is given the certificate's CA
+    answer: bool = True  # false: the server closes the connection without answering
+    http: Response | None = None  # https: what the http:// twin answers (default: a redirect)
 
 
 @dataclass(frozen=True)
@@ -63,6 +78,8 @@ class Example:
     links: tuple[tuple[str, str], ...] = ()
     environment: str | None = None
     note: str = ""
+    response: Response | None = None  # a live rule's example: the URL's answer
+    profile: str | None = None  # the headers profile the example is judged under
 
 
 @dataclass(frozen=True)
@@ -104,6 +121,8 @@ class Rule:
                     "links": dict(e.links),
                     "environment": e.environment,
                     "note": e.note,
+                    "response": _response_dict(e.response),
+                    "profile": e.profile,
                 }
                 for e in self.examples
             ],
@@ -192,6 +211,46 @@ def _pairs(value, where: str, field: str) -> tuple[tuple[str, str], ...]:
     return tuple(sorted(value.items()))
 
 
+def _response_dict(r: Response | None) -> dict | None:
+    if r is None:
+        return None
+    return {
+        "status": r.status,
+        "headers": [list(h) for h in r.headers],
+        "body": r.body,
+        "scheme": r.scheme,
+        "trusted": r.trusted,
+        "answer": r.answer,
+        "http": _response_dict(r.http),
+    }
+
+
+def _response(raw, where: str) -> Response:
+    if not isinstance(raw, dict):
+        raise CatalogueError(f"{where}: an example response must be a table")
+    unknown = set(raw) - RESPONSE_FIELDS
+    if unknown:
+        raise CatalogueError(f"{where}: unknown response field(s) {sorted(unknown)}")
+    headers: list[tuple[str, str]] = []
+    for name, value in raw.get("headers", {}).items():
+        values = value if isinstance(value, list) else [value]
+        if not all(isinstance(v, str) for v in values):
+            raise CatalogueError(f"{where}: response header {name!r} must be a string or strings")
+        headers += [(str(name), v) for v in values]
+    status, scheme = raw.get("status", 200), raw.get("scheme", "http")
+    if not isinstance(status, int) or not 100 <= status <= 599 or scheme not in ("http", "https"):
+        raise CatalogueError(f"{where}: response status must be 100-599, scheme http or https")
+    return Response(
+        status=status,
+        headers=tuple(headers),
+        body=str(raw.get("body", "")),
+        scheme=scheme,
+        trusted=bool(raw.get("trusted", True)),
+        answer=bool(raw.get("answer", True)),
+        http=_response(raw["http"], where) if "http" in raw else None,
+    )
+
+
 def _example(raw, where: str) -> Example:
     if not isinstance(raw, dict):
         raise CatalogueError(f"{where}: each example must be a table")
@@ -208,6 +267,8 @@ def _example(raw, where: str) -> Example:
         links=_pairs(raw.get("links", {}), where, "links"),
         environment=raw.get("environment"),
         note=str(raw.get("note", "")),
+        response=_response(raw["response"], where) if "response" in raw else None,
+        profile=raw.get("profile"),
     )
 
 

@@ -9,9 +9,12 @@ import os
 import signal
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
+
+if TYPE_CHECKING:
+    from .catalogue import Response
 
 from . import __version__
 
@@ -495,6 +498,7 @@ def explain_command(rule_id: str) -> None:
 
     RULE_ID may be an id (PRM002), a name (secret-file-readable) or an upstream id.
     """
+    from .audits import outcomes_of
     from .catalogue import load_catalogue
 
     catalogue = load_catalogue()
@@ -534,11 +538,41 @@ def explain_command(rule_id: str) -> None:
             sections.append(f"  mode {mode} on {name}")
         for name, target in example.links:
             sections.append(f"  symlink {name} -> {target}")
+        if example.response is not None:
+            sections += _response_lines(example.response, example.profile)
     if rule.no_examples:
         sections += ["", f"Examples: none ({rule.no_examples})"]
+    outcomes = outcomes_of(rule.audit, rule.id)
+    if outcomes:
+        sections += ["", "Named outcomes (verdict, score modifier, severity):"]
+        width = max(len(name) for name, _ in outcomes)
+        for name, o in outcomes:
+            severity = o.severity or (rule.severity.value if o.status == "fail" else "")
+            strict = (
+                f"; strict profile: {o.strict[0]} {o.strict[1] or ''}".rstrip() if o.strict else ""
+            )
+            sections.append(
+                f"  {name:<{width}}  {o.status:<4} {o.modifier:>+4}  {severity:<6}  {o.description}{strict}"
+            )
     if rule.references:
         sections += ["", "References:", *(f"  - {ref}" for ref in rule.references)]
     click.echo("\n".join(sections))
+
+
+def _response_lines(r: Response, profile: str | None) -> list[str]:
+    """A live rule's example: what the URL answers."""
+    how = f"{r.scheme}" + ("" if r.trusted else ", certificate not trusted")
+    how += f", {profile} profile" if profile else ""
+    if not r.answer:
+        return [f"  --- the URL ({how}) closes the connection without answering"]
+    lines = [f"  --- the URL ({how}) answers", f"      HTTP {r.status}"]
+    lines += [f"      {name}: {value}" for name, value in r.headers]
+    if r.body:
+        lines.append(f"      (body) {r.body}")
+    if r.http is not None:
+        lines.append(f"      its http:// twin answers HTTP {r.http.status}")
+        lines += [f"      {name}: {value}" for name, value in r.http.headers]
+    return lines
 
 
 def _indent(text: str, width: int = 2) -> str:

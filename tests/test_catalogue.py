@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
 import re
 from pathlib import Path
 
 import pytest
+import trustme
 
 import hardcheck
 from hardcheck.catalogue import CatalogueError, load_catalogue, load_catalogue_from
 from tests.conftest import IS_ROOT, make_tree, run_cli
+from tests.exampleserver import ExampleServer, ca_file
 
 CATALOGUE = load_catalogue()
 EXAMPLES = [
@@ -30,9 +33,15 @@ def test_catalogue_has_every_field_filled():
         assert rule.examples or rule.no_examples, rule.id
 
 
+@pytest.fixture(scope="module")
+def example_ca():
+    return trustme.CA()
+
+
 @pytest.mark.parametrize(("rule", "index", "example"), EXAMPLES)
-def test_rule_example(rule, index, example, tmp_path):
-    """Each example tree is built on disk and audited; the rule must report `expect`."""
+def test_rule_example(rule, index, example, tmp_path, example_ca):
+    """Each example tree is built on disk and audited (a live rule's example response is
+    served on 127.0.0.1 and fetched); the rule must report `expect`."""
     root = make_tree(
         tmp_path / "tree",
         dict(example.files),
@@ -40,9 +49,24 @@ def test_rule_example(rule, index, example, tmp_path):
         dict(example.links),
     )
     audits = [] if rule.audit == "core" else [rule.audit]
-    report = hardcheck.audit(
-        root, only=audits, environment=example.environment, today=dt.date(2026, 1, 1)
-    )
+    with contextlib.ExitStack() as stack:
+        urls: list[str] = []
+        options: dict = {}
+        if example.response is not None:
+            server = stack.enter_context(ExampleServer(example.response, example_ca))
+            urls = [server.url]
+            options["headers"] = {"profile": example.profile or "default", "timeout": 5}
+            if example.response.trusted:
+                options["headers"]["ca-file"] = ca_file(example_ca, tmp_path)
+        report = hardcheck.audit(
+            root,
+            only=audits,
+            environment=example.environment,
+            today=dt.date(2026, 1, 1),
+            urls=urls,
+            options=options,
+            cache=False,
+        )
     mine = [f for f in report.findings if f.rule_id == rule.id]
     statuses = {f.status.value for f in mine}
     if example.expect == "pass" and rule.audit == "core":

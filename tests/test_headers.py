@@ -17,7 +17,7 @@ from hardcheck.audits.headers import checks
 from hardcheck.audits.headers.csp import evaluate
 from hardcheck.audits.headers.fetch import Fetched, Hop
 from hardcheck.audits.headers.outcomes import OUTCOMES
-from tests.conftest import SAMPLES, make_tree
+from tests.conftest import SAMPLES, make_tree, run_cli
 from tests.faultserver import FaultServer
 from tests.servers import nginx_server, uvicorn_app
 
@@ -537,3 +537,37 @@ def test_nginx_add_header_trap_static_and_live(tmp_path):
         (f"{url}/static/", "x-frame-options"),
         (f"{url}/static/", "x-content-type-options"),
     }
+
+
+def test_outcome_table_is_the_one_source_of_outcomes():
+    """Every outcome a check can name is in the table, and the table's rules exist."""
+    import ast
+    from pathlib import Path
+
+    from hardcheck.catalogue import load_catalogue
+
+    catalogue = load_catalogue()
+    assert all(catalogue.get(o.rule).audit == "headers" for o in OUTCOMES.values())
+    named = set()
+    for module in ("checks.py", "csp.py"):
+        tree = ast.parse((Path(checks.__file__).parent / module).read_text())
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Call) and getattr(node.func, "id", "") in ("result", "Outcome"):
+                first = node.args[0] if node.args else None
+                if isinstance(first, ast.Constant):
+                    named.add(first.value)
+            elif isinstance(node, ast.Constant) and str(node.value).startswith(
+                ("csp-implemented-with-", "cookies-")
+            ):
+                named.add(node.value)
+    assert len(named) >= 45
+    assert named - set(OUTCOMES) == set()
+
+
+def test_explain_lists_a_rules_outcomes():
+    run = run_cli("explain", "HDR009")
+    assert run.code == 0
+    assert "Named outcomes" in run.stdout
+    line = next(ln for ln in run.stdout.splitlines() if "cookies-session-without-secure-flag" in ln)
+    assert "-40" in line and "high" in line
+    assert "Named outcomes" not in run_cli("explain", "PRM001").stdout

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Iterator, Mapping
+from typing import Any
 
 from .base import Audit, AuditContext
 
@@ -17,6 +18,10 @@ BUILTIN: dict[str, str] = {
     "uploads": "hardcheck.audits.uploads.audit:UploadsAudit",
     "code": "hardcheck.audits.code.audit:CodeAudit",
     "dependencies": "hardcheck.audits.dependencies.audit:DependenciesAudit",
+}
+# audits whose checks have named outcomes: name -> "module:function(rule_id)" listing them
+OUTCOME_TABLES: dict[str, str] = {
+    "headers": "hardcheck.audits.headers.outcomes:outcomes_of",
 }
 _registered: dict[str, type[Audit]] = {}
 
@@ -48,6 +53,15 @@ class ConfigSchemas(Mapping[str, dict]):
         return len(available())
 
 
+def outcomes_of(audit: str, rule_id: str) -> list[tuple[str, Any]]:
+    """The named outcomes of a rule, as (name, outcome) pairs; [] when its audit has none."""
+    if audit not in OUTCOME_TABLES:
+        return []
+    module_name, _, function = OUTCOME_TABLES[audit].partition(":")
+    listed: list[tuple[str, Any]] = getattr(importlib.import_module(module_name), function)(rule_id)
+    return listed
+
+
 def register(cls: type[Audit]) -> type[Audit]:
     """Add (or replace) an audit; usable as a class decorator by plugins and tests."""
     _registered[cls.name] = cls
@@ -58,4 +72,13 @@ def unregister(name: str) -> None:
     _registered.pop(name, None)
 
 
-__all__ = ["Audit", "AuditContext", "ConfigSchemas", "available", "load", "register", "unregister"]
+__all__ = [
+    "Audit",
+    "AuditContext",
+    "ConfigSchemas",
+    "available",
+    "load",
+    "outcomes_of",
+    "register",
+    "unregister",
+]
