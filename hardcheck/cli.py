@@ -92,8 +92,6 @@ def _parse_formats(formats: tuple[str, ...], output: str | None) -> list[tuple[s
             hint = difflib.get_close_matches(name, FORMATS, n=1)
             suggestion = f" (did you mean '{hint[0]}'?)" if hint else ""
             fail_usage(f"unknown format '{name}'{suggestion}; available: {', '.join(FORMATS)}")
-        if name == "console" and path:
-            fail_usage("the console format always goes to the terminal; use json:FILE for files")
         parsed.append((name, path or None))
     if output:
         open_slots = [i for i, (n, p) in enumerate(parsed) if n != "console" and p is None]
@@ -102,9 +100,9 @@ def _parse_formats(formats: tuple[str, ...], output: str | None) -> list[tuple[s
         i = open_slots[0]
         parsed[i] = (parsed[i][0], output)
     to_stdout = [n for n, p in parsed if n != "console" and p is None]
-    if len(to_stdout) > 1 or (to_stdout and any(n == "console" for n, _ in parsed)):
+    if len(to_stdout) > 1 or (to_stdout and ("console", None) in parsed):
         fail_usage("only one format can go to standard output; give the others a :FILE")
-    if not any(n == "console" for n, _ in parsed) and not to_stdout:
+    if ("console", None) not in parsed and not to_stdout:
         parsed.append(("console", None))  # files are written; the checklist stays on screen
     return parsed
 
@@ -254,7 +252,7 @@ def audit_command(
     from .cache import NO_CACHE_NOTE
     from .catalogue import CatalogueError
     from .config import ConfigError
-    from .report import render_text
+    from .report import RenderOptions, render_text
     from .report.output import write_atomic
 
     outputs = _parse_formats(formats, output)
@@ -302,10 +300,12 @@ def audit_command(
                 history.append(load_report(earlier))
             except ConfigError as exc:
                 fail_usage(str(exc))
+    color = False if (no_color or os.environ.get("NO_COLOR")) else None
+    options = RenderOptions(history=history, color=color, quiet=quiet)
     for name, target in outputs:
-        if name == "console":
-            continue
-        text = render_text(name, report, history)
+        if name == "console" and target is None:
+            continue  # drawn last, on the terminal
+        text = render_text(name, report, options)
         if target is None:
             sys.stdout.write(text)
             continue
@@ -313,11 +313,10 @@ def audit_command(
             write_atomic(Path(target), text)
         except OSError as exc:
             fail_usage(f"cannot write the {name} report to {target}: {exc.strerror or exc}")
-    if any(name == "console" for name, _ in outputs):
+    if ("console", None) in outputs:
         from .report import console as console_renderer
 
-        color = False if (no_color or os.environ.get("NO_COLOR")) else None
-        console_renderer.render(report, sys.stdout, color=color, quiet=quiet)
+        console_renderer.draw(report, sys.stdout, options)
     sys.exit(report.exit_code)
 
 

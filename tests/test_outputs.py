@@ -12,7 +12,7 @@ from jsonschema import Draft4Validator
 from junitparser import JUnitXml
 from prometheus_client.openmetrics.parser import text_string_to_metric_families
 
-from tests.conftest import REPO, SHARED, run_cli, sample_with_hostile_name
+from tests.conftest import REPO, SAMPLES, SHARED, run_cli, sample_with_hostile_name
 
 SARIF_SCHEMA = SHARED / "schemas" / "sarif-schema-2.1.0.json"
 FORMATS = ("json", "sarif", "junit", "markdown", "openmetrics", "html")
@@ -139,3 +139,15 @@ def test_html_is_one_self_contained_page(outputs):
     ]
     embedded = json.loads(outputs["html"].split('id="report-data">', 1)[1].split("</script>", 1)[0])
     assert len(embedded["findings"]) == json.loads(outputs["json"])["summary"]["total"]
+
+
+def test_console_checklist_can_be_written_to_a_file(tmp_path):
+    out = tmp_path / "checklist.txt"
+    run = run_cli(
+        "audit", str(SAMPLES / "insecure-fastapi"), "--no-cache", "--format", f"console:{out}", "-q"
+    )
+    assert run.code == 1
+    text = out.read_text(encoding="utf-8")
+    assert "✘ CRITICAL" in text and "summary:" in text
+    assert "\x1b[" not in text  # plain text, no colour codes
+    assert "summary:" in run.stdout  # and the terminal still gets its checklist

@@ -1,25 +1,46 @@
-"""Renderers of the one report object, by format name."""
+"""Renderers of the one report object, by format name.
+
+Every format is a module with `render(report, options) -> str` (the `Renderer`
+protocol); the console module also draws the same checklist on a terminal stream.
+Modules are imported only when their format is asked for.
+"""
 
 from __future__ import annotations
 
 import importlib
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
     from .model import Report
 
 SCHEMA_PATH = Path(__file__).with_name("schema.json")
 FORMATS = ("console", "json", "sarif", "junit", "markdown", "openmetrics", "html")
-# the text formats' modules, imported only when asked for (the console one draws on a stream)
-_MODULES = {"json": "json_report", **{n: n for n in FORMATS if n not in ("console", "json")}}
+_MODULES = {"json": "json_report", **{n: n for n in FORMATS if n != "json"}}
 
 
-def render_text(name: str, report: Report, history: Sequence[dict] = ()) -> str:
-    """The report in a text format (not "console"); `history`: earlier reports, for html."""
+@dataclass(frozen=True)
+class RenderOptions:
+    history: Sequence[Mapping[str, Any]] = ()  # earlier JSON reports: the HTML score trend
+    color: bool | None = None  # console: None colours a terminal only
+    quiet: bool = False  # console: failures, errors and the summary only
+
+
+class Renderer(Protocol):
+    def __call__(self, report: Report, options: RenderOptions) -> str: ...
+
+
+def renderer(name: str) -> Renderer:
     module = importlib.import_module(f".{_MODULES[name]}", __name__)
-    return module.render(report, history) if name == "html" else module.render(report)
+    render: Renderer = module.render
+    return render
+
+
+def render_text(name: str, report: Report, options: RenderOptions | None = None) -> str:
+    """The report in format `name` (console included, as plain text)."""
+    return renderer(name)(report, options or RenderOptions())
 
 
 def schema_text() -> str:

@@ -8,6 +8,7 @@ never with NO_COLOR or --no-color; no box-drawing at all, so piped output stays 
 
 from __future__ import annotations
 
+import io
 import textwrap
 from typing import IO
 
@@ -15,6 +16,7 @@ from rich.console import Console
 from rich.text import Text
 
 from ..model import Finding, Severity, Status
+from . import RenderOptions
 from .model import Report, grade
 
 SYMBOLS = {Status.PASS: "✔", Status.FAIL: "✘", Status.SKIP: "–", Status.ERROR: "!"}
@@ -226,7 +228,17 @@ class ConsoleRenderer:
         c.print(verdict)
 
 
-def render(
-    report: Report, stream: IO[str], *, color: bool | None = None, quiet: bool = False
-) -> None:
-    ConsoleRenderer(stream, color=color, quiet=quiet).render(report)
+def draw(report: Report, stream: IO[str], options: RenderOptions) -> None:
+    """The checklist on a stream: a terminal gets its width and colour."""
+    ConsoleRenderer(stream, color=options.color, quiet=options.quiet).render(report)
+
+
+class _Text(io.StringIO):
+    encoding = "utf-8"  # what write_atomic writes: the checklist keeps its symbols
+
+
+def render(report: Report, options: RenderOptions) -> str:
+    """The checklist as plain text (console:FILE)."""
+    out = _Text()
+    draw(report, out, RenderOptions(color=False, quiet=options.quiet))
+    return out.getvalue()

@@ -15,6 +15,7 @@ import html
 import json
 from collections.abc import Sequence
 
+from . import RenderOptions
 from .model import Report, grade
 
 CSS = """
@@ -121,7 +122,8 @@ def _trend_svg(points: Sequence[tuple[str, int]]) -> str:
     )
 
 
-def render(report: Report, history: Sequence[dict] = ()) -> str:
+def render(report: Report, options: RenderOptions) -> str:
+    history = options.history
     data = report.to_dict()
     payload = json.dumps({"findings": data["findings"]}, ensure_ascii=False).replace("<", "\\u003c")
     digest = base64.b64encode(hashlib.sha256(SCRIPT.encode()).digest()).decode()

@@ -7,10 +7,11 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 
 from ..model import Status
+from . import RenderOptions
 from .model import Report
 
 
-def render(report: Report) -> str:
+def render(report: Report, options: RenderOptions) -> str:
     root = ET.Element("testsuites", name="hardcheck", time=f"{report.duration_seconds:.3f}")
     groups: dict[str, list] = {}
     for f in report.findings:

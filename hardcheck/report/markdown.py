@@ -8,6 +8,7 @@ import html
 import re
 
 from ..model import Status
+from . import RenderOptions
 from .model import Report, grade
 
 _SPECIAL = re.compile(r"([\\`*_{}\[\]()<>#+!|~])")
@@ -23,7 +24,7 @@ def md(text: str) -> str:
     return _SPECIAL.sub(r"\\\1", text).replace("\n", " ")
 
 
-def render(report: Report) -> str:
+def render(report: Report, options: RenderOptions) -> str:
     counts = report.counts()
     by_status = counts["by_status"]
     value = report.score

@@ -7,6 +7,7 @@ import datetime as dt
 from collections import Counter
 
 from ..model import Status
+from . import RenderOptions
 from .model import Report
 
 
@@ -14,7 +15,7 @@ def _label(value: str) -> str:
     return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
 
 
-def render(report: Report) -> str:
+def render(report: Report, options: RenderOptions) -> str:
     target = _label(report.target)
     out: list[str] = []
 

@@ -10,6 +10,7 @@ from typing import Any
 
 from ..catalogue import load_catalogue
 from ..model import Finding, Severity, Status
+from . import RenderOptions
 from .model import Report
 
 LEVEL = {
@@ -58,7 +59,7 @@ def _result(f: Finding, index: dict[str, int], suppression: dict | None = None) 
     return result
 
 
-def render(report: Report) -> str:
+def render(report: Report, options: RenderOptions) -> str:
     catalogue = load_catalogue()
     failing = [f for f in report.findings if f.status is Status.FAIL]
     suppressed = list(report.suppressed)
