@@ -13,47 +13,24 @@ from __future__ import annotations
 import contextlib
 import socket
 import ssl
-import threading
 from pathlib import Path
 
 import trustme
 
 from hardcheck.catalogue import Response
+from tests.faultserver import RawServer
 
 _REASONS = {200: "OK", 301: "Moved Permanently", 302: "Found", 404: "Not Found"}
 
 
-class ExampleServer:
+class ExampleServer(RawServer):
     def __init__(self, response: Response, ca: trustme.CA) -> None:
+        super().__init__()
         self.response = response
-        self.sock = socket.socket()
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(32)
-        self.host = f"127.0.0.1:{self.sock.getsockname()[1]}"
+        self.host = f"127.0.0.1:{self.port}"
         self.url = f"{response.scheme}://{self.host}/"
         self.tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         ca.issue_cert("127.0.0.1").configure_cert(self.tls)
-        self.stop = threading.Event()
-        self.thread = threading.Thread(target=self._serve, daemon=True)
-
-    def __enter__(self) -> ExampleServer:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop.set()
-        with contextlib.suppress(OSError):
-            self.sock.shutdown(socket.SHUT_RDWR)
-        self.thread.join(timeout=5)
-        self.sock.close()
-
-    def _serve(self) -> None:
-        while not self.stop.is_set():
-            try:
-                conn, _ = self.sock.accept()
-            except OSError:
-                return
-            threading.Thread(target=self._handle, args=(conn,), daemon=True).start()
 
     def _handle(self, conn: socket.socket) -> None:
         try:

@@ -34,7 +34,9 @@ def _deflate_bomb() -> bytes:
     return b"".join(packer.compress(chunk) for _ in range(200)) + packer.flush()
 
 
-class FaultServer:
+class RawServer:
+    """A listening socket on 127.0.0.1 and a thread per connection; `_handle` answers."""
+
     def __init__(self) -> None:
         self.sock = socket.socket()
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -45,7 +47,7 @@ class FaultServer:
         self.stop = threading.Event()
         self.thread = threading.Thread(target=self._serve, daemon=True)
 
-    def __enter__(self) -> FaultServer:
+    def __enter__(self):
         self.thread.start()
         return self
 
@@ -66,6 +68,11 @@ class FaultServer:
                 return
             threading.Thread(target=self._handle, args=(conn,), daemon=True).start()
 
+    def _handle(self, conn: socket.socket) -> None:
+        raise NotImplementedError
+
+
+class FaultServer(RawServer):
     def _handle(self, conn: socket.socket) -> None:
         try:
             conn.settimeout(5)

@@ -144,26 +144,10 @@ class AuditContext:
         )
 
     def fail(
-        self,
-        rule_id: str,
-        message: str,
-        location: Location | None = None,
-        *,
-        severity: Severity | None = None,
-        evidence: str | None = None,
-        key: str = "",
-        upstream_id: str | None = None,
+        self, rule_id: str, message: str, location: Location | None = None, **details: Any
     ) -> Finding:
-        return self.finding(
-            rule_id,
-            Status.FAIL,
-            message,
-            location,
-            severity=severity,
-            evidence=evidence,
-            key=key,
-            upstream_id=upstream_id,
-        )
+        """A failing finding; `details` as for `finding` (severity, evidence, key, upstream_id)."""
+        return self.finding(rule_id, Status.FAIL, message, location, **details)
 
     def skipped(
         self, rule_id: str, message: str, location: Location | None = None, *, key: str = ""
