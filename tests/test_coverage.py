@@ -266,3 +266,17 @@ def test_no_rule_passes_when_its_input_cannot_be_read(tmp_path):
         and not (key.endswith("/unreadable-files") and key.split("/")[0] in METADATA_ONLY)
     )
     assert passed == [], passed
+
+
+def test_a_module_that_does_not_parse_charges_only_the_rules_that_read_such_content(tmp_path):
+    root = make_tree(
+        tmp_path / "t",
+        {
+            "app/deps.py": "def get(token):\n    try:\n        pass\n    except (:\n        pass\n",
+            "app/main.py": "from fastapi import FastAPI\napp = FastAPI()\n",
+        },
+    )
+    report = hardcheck.audit(root, only=["logging"], cache=False)
+    errors = sorted({f.rule_id for f in report.findings if f.status.value == "error"})
+    assert errors == ["LOG008", "RUN002"]  # it may read a token from a URL; no logging config
+    assert report.exit_code == 3

@@ -103,6 +103,9 @@ class LoggingAudit(Audit):
                 )
         for path, why in found.unread.items():
             cov.could_not_read((*CONFIG_RULES, TOKENS_IN_URLS, LISTEN), path, why)
+        for path, (why, kinds) in found.unparsed.items():
+            needed = {"config": CONFIG_RULES, "listen": (LISTEN,), "url-token": (TOKENS_IN_URLS,)}
+            cov.could_not_read([r for kind in kinds for r in needed[kind]], path, why)
         for cfg in found.configs:
             findings.extend(self.check_config(ctx, cfg, found))
         findings.extend(self.check_servers(ctx, found))

@@ -35,15 +35,19 @@ from .logmodel import LogConfig, from_dict, from_ini, is_dictconfig, is_fileconf
 STRUCTURED = {".json", ".yaml", ".yml", ".toml"}
 INI = {".ini", ".cfg", ".conf"}
 DICT_MARKERS = (b"handlers", b"loggers", b"formatters")
-PY_MARKERS = (
+# What makes a Python module worth parsing, by what it may hold: logging configuration
+# or server settings, a logging.config.listen() call, or tokens read from a URL.
+CONFIG_MARKERS = (
     b"LOGGING",
     b"basicConfig",
     b"dictConfig",
-    b"listen(",
     b"uvicorn",
     b"loglevel",
     b"accesslog",
     b"logconfig",
+)
+LISTEN_MARKERS = (b"listen(",)
+URL_TOKEN_MARKERS = (
     b"query_params",
     b"request.args",
     b"request.GET",
@@ -51,6 +55,7 @@ PY_MARKERS = (
     b"token",
     b"api_key",
 )
+PY_MARKERS = CONFIG_MARKERS + LISTEN_MARKERS + URL_TOKEN_MARKERS
 TOKEN_NAMES = re.compile(
     r"^(token|access_token|id_token|refresh_token|auth|auth_token|api_key|apikey|key|secret|"
     r"password|passwd|signature|sig|session|sessionid|jwt|code)$",
@@ -109,6 +114,9 @@ class Discovery:
     problems: list[Finding] = field(default_factory=list)
     parse_failures: dict[str, str] = field(default_factory=dict)  # display path -> why
     unread: dict[str, str] = field(default_factory=dict)  # display path -> why not
+    # modules that did not parse: path -> (why, which kinds of content it may hold: "config",
+    # "listen", "url-token"), so only the rules reading such content are charged with it
+    unparsed: dict[str, tuple[str, frozenset[str]]] = field(default_factory=dict)
 
     @property
     def anything(self) -> bool:
@@ -160,6 +168,18 @@ def reads(rel: str) -> bool:
         or suffix == ".py"
         or is_deployment_file(rel)
         or "logrotate" in rel
+    )
+
+
+def markers_in(text: str) -> frozenset[str]:
+    return frozenset(
+        kind
+        for kind, markers in (
+            ("config", CONFIG_MARKERS),
+            ("listen", LISTEN_MARKERS),
+            ("url-token", URL_TOKEN_MARKERS),
+        )
+        if any(m.decode() in text for m in markers)
     )
 
 
@@ -252,7 +272,7 @@ class Discoverer:
         try:
             tree = parse_source(text.encode("utf-8"), entry.display)
         except SourceError as exc:
-            self.found.unread[entry.display] = str(exc)
+            self.found.unparsed[entry.display] = (str(exc), markers_in(text))
             self.found.problems.append(self.ctx.unreadable(entry.display, str(exc)))
             return
         self.ctx.stats["python_files_parsed"] += 1
