@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from dataclasses import replace
 
 from .audits.base import AuditContext, AuditOutput, Coverage, PathTest
-from .model import Finding, Status
+from .model import Finding, Location, Status
 
 SHOWN_PATHS = 3
 
@@ -91,19 +91,20 @@ def headline(findings: list[Finding], note: str) -> str:
     did not (with why)."""
     by_rule: dict[str, set[Status]] = {}
     for f in findings:
-        if f.rule_id[:3] not in ("RUN",):
+        if not f.rule_id.startswith("RUN"):  # hardcheck's own items about inputs, not checks
             by_rule.setdefault(f.rule_id, set()).add(f.status)
     skipped = {rule for rule, s in by_rule.items() if s == {Status.SKIP}}
     parts = [note] if note else []
     if skipped and len(skipped) < len(by_rule):
+        # the rule-level reasons (a skip of one file has a location; it says why elsewhere)
         reasons = Counter(
-            f.message for f in findings if f.rule_id in skipped and f.status is Status.SKIP
+            f.message
+            for f in findings
+            if f.rule_id in skipped and f.status is Status.SKIP and f.location == Location()
         )
-        why = "; ".join(
-            f"{n}× {reason}" if n > 1 else reason for reason, n in reasons.most_common(3)
-        )
+        why = "; ".join(f"{n}× {r}" if n > 1 else r for r, n in reasons.most_common(3))
         parts.append(
             f"{len(by_rule) - len(skipped)} of {len(by_rule)} checks ran; "
-            f"{len(skipped)} did not ({why})"
+            f"{len(skipped)} did not" + (f" ({why})" if why else "")
         )
     return "; ".join(parts)
