@@ -25,6 +25,7 @@ from .model import Finding
 from .report.model import Report, assign_fingerprints, summarise_audit
 from .runner import run_audits
 from .safetext import safe
+from .services.model import build as build_services
 from .suppress import apply_inline_ignores, apply_suppressions
 
 
@@ -149,6 +150,7 @@ def audit(
         else ResultCache(None, note=NO_CACHE_NOTE)
     )
     inventory = build_inventory(root, config.include, config.exclude)
+    services = build_services(root, inventory, config.max_file_size)
     instances = [audits.load(name)() for name in chosen]
     memo.register_probes(inventory, instances)
     inventory.recall_facts(results_cache, config.max_file_size)
@@ -162,6 +164,7 @@ def audit(
             catalogue=catalogue,
             options=config.options_for(a.name),
             cache=results_cache,
+            services=services,
         )
 
     results = run_audits(instances, context, config.timeout)

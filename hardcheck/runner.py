@@ -61,10 +61,10 @@ def offload(audit: Audit, ctx: AuditContext) -> bool:
     )
 
 
-def _run_in_process(name, root, inventory, config, catalogue, options):
+def _run_in_process(name, root, inventory, config, catalogue, options, services):
     from . import audits
 
-    ctx = AuditContext(name, root, inventory, config, catalogue, options)
+    ctx = AuditContext(name, root, inventory, config, catalogue, options, services=services)
     output = run_one(audits.load(name)(), ctx)
     return output, dict(ctx.stats), ctx.note
 
@@ -80,7 +80,15 @@ def offloaded(audit: Audit, ctx: AuditContext) -> AuditOutput:
     """`audit.run` in a worker process; its stats and note come back with its output."""
     from .pool import run_pooled
 
-    args = (audit.name, ctx.root, ctx.inventory, ctx.config, ctx.catalogue, ctx.options)
+    args = (
+        audit.name,
+        ctx.root,
+        ctx.inventory,
+        ctx.config,
+        ctx.catalogue,
+        ctx.options,
+        ctx.services,
+    )
     ((output, stats, note),) = run_pooled(
         ctx,
         jobs=1,

@@ -23,6 +23,7 @@ from ..catalogue import Catalogue
 from ..config import Config
 from ..inventory import Inventory
 from ..model import Finding, Location, Severity, Status
+from ..services.model import ServiceModel
 
 # Rules every audit may use to say it could not look at something.
 INPUT_UNREADABLE = "RUN002"
@@ -113,6 +114,7 @@ class AuditContext:
     cancelled: threading.Event = field(default_factory=threading.Event)
     note: str = ""  # one line for the audit's summary (e.g. the vulnerability database's date)
     cache: ResultCache = field(default_factory=lambda: ResultCache(None))
+    services: ServiceModel = field(default_factory=ServiceModel)  # built once per run
 
     @property
     def environment(self) -> str:

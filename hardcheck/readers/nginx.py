@@ -1,10 +1,21 @@
-"""nginx configuration, parsed with crossplane (NGINX's own parser) one file at a time.
+"""nginx configuration, read as nginx reads it, parsed with crossplane (NGINX's own
+parser) one file at a time.
+
+Which files are configuration: a *main* config is a file with a top-level `events` or
+`http` block (nginx refuses a main config without `events`). Each is loaded as
+`nginx -c FILE` loads it: a relative `include` is resolved against the main config's
+directory (nginx's configuration prefix), whichever file it stands in; globs match as
+glob(3) does (`*` matches no leading dot, so `conf.d/.default.conf` is how vhosts are
+switched off); a file another main config includes is part of it. Files that look like
+nginx configuration but no main config includes (templates, disabled vhosts) are not live
+and are listed as unused, not audited. A tree with no main config at all (a container's
+conf.d/ snippets) is read snippet by snippet, as if included into the http block of the
+distribution's nginx.conf; a relative include is then tried against the snippet's own
+directory and its parent.
 
 Includes are resolved here rather than by crossplane so they stay inside the audited tree:
-an `include` is taken relative to the including file's directory first, then to the
-main config's directory (nginx's prefix), globs are expanded, a file included twice in
-one chain is a cycle, and includes that leave the tree or match nothing are errors, not
-silent gaps. Context checks are off: snippets (conf.d/*.conf) are parsed on their own.
+a file included twice in one chain is a cycle, and includes that leave the tree or match
+nothing are errors, not silent gaps. Context checks are off: snippets are parsed alone.
 """
 
 from __future__ import annotations
@@ -36,6 +47,15 @@ class NginxConfig:
     directives: list[Directive] = field(default_factory=list)
     files: list[str] = field(default_factory=list)
     errors: list[tuple[str, int | None, str]] = field(default_factory=list)
+    snippet: bool = False  # no main config in the tree: read as if inside http { }
+
+
+@dataclass
+class NginxTree:
+    """The nginx configuration a tree holds, as nginx would load it."""
+
+    configs: list[NginxConfig] = field(default_factory=list)
+    unused: list[str] = field(default_factory=list)  # looks like nginx, included by nothing
 
 
 def parse_size(text: str) -> int | None:
@@ -70,16 +90,26 @@ def _convert(items: list[dict], file: str) -> list[Directive]:
     return out
 
 
-def load(root: Path, rel: str) -> NginxConfig:
-    cfg = NginxConfig(main=rel)
+MAIN_BLOCK = re.compile(r"^\s*(events|http)\s*\{", re.M)
+
+
+def is_main_config(text: str) -> bool:
+    return MAIN_BLOCK.search(text) is not None
+
+
+def load(root: Path, rel: str, *, snippet: bool = False) -> NginxConfig:
+    cfg = NginxConfig(main=rel, snippet=snippet)
     real_root = os.path.realpath(root)
-    main_dir = os.path.dirname(os.path.join(root, rel))
-    cfg.directives = _load_file(root, real_root, main_dir, rel, cfg, chain=())
+    here = os.path.dirname(os.path.join(root, rel))
+    # a main config's includes are relative to its directory (the prefix); a snippet's
+    # prefix is unknown: its own directory, then the parent (conf.d/ sits in the prefix)
+    prefixes = (here, os.path.dirname(here)) if snippet else (here,)
+    cfg.directives = _load_file(root, real_root, prefixes, rel, cfg, chain=())
     return cfg
 
 
 def _load_file(
-    root: Path, real_root: str, main_dir: str, rel: str, cfg: NginxConfig, chain: tuple
+    root: Path, real_root: str, prefixes: tuple[str, ...], rel: str, cfg: NginxConfig, chain: tuple
 ) -> list[Directive]:
     if rel in chain:
         cfg.errors.append((rel, None, f"include cycle: {' -> '.join((*chain, rel))}"))
@@ -94,29 +124,24 @@ def _load_file(
                 (rel, err.get("line"), str(err.get("error", "parse error")).split(" in /")[0])
             )
         directives = _convert(item.get("parsed", []), rel)
-    return _expand(root, real_root, main_dir, directives, cfg, (*chain, rel))
+    return _expand(root, real_root, prefixes, directives, cfg, (*chain, rel))
 
 
-def _expand(root, real_root, main_dir, directives: list[Directive], cfg, chain) -> list[Directive]:
+def _expand(root, real_root, prefixes, directives: list[Directive], cfg, chain) -> list[Directive]:
     out: list[Directive] = []
     for d in directives:
         if d.name == "include" and d.args:
-            out.extend(_include(root, real_root, main_dir, d, cfg, chain))
+            out.extend(_include(root, real_root, prefixes, d, cfg, chain))
             continue
         if d.block is not None:
-            d.block = _expand(root, real_root, main_dir, d.block, cfg, chain)
+            d.block = _expand(root, real_root, prefixes, d.block, cfg, chain)
         out.append(d)
     return out
 
 
-def _include(root, real_root, main_dir, d: Directive, cfg, chain) -> list[Directive]:
+def _include(root, real_root, prefixes, d: Directive, cfg, chain) -> list[Directive]:
     pattern = d.args[0]
-    including_dir = os.path.dirname(os.path.join(root, d.file))
-    bases = (
-        [pattern]
-        if os.path.isabs(pattern)
-        else [os.path.join(including_dir, pattern), os.path.join(main_dir, pattern)]
-    )
+    bases = [pattern] if os.path.isabs(pattern) else [os.path.join(p, pattern) for p in prefixes]
     matches: list[str] = []
     for base in bases:
         matches = sorted(glob.glob(base))
@@ -137,7 +162,7 @@ def _include(root, real_root, main_dir, d: Directive, cfg, chain) -> list[Direct
             continue
         if os.path.isfile(real):
             out.extend(
-                _load_file(root, real_root, main_dir, os.path.relpath(real, real_root), cfg, chain)
+                _load_file(root, real_root, prefixes, os.path.relpath(real, real_root), cfg, chain)
             )
     return out
 
@@ -159,16 +184,19 @@ def value(directives: list[Directive], name: str) -> Directive | None:
 PROXY_DIRECTIVES = ("proxy_pass", "uwsgi_pass", "fastcgi_pass", "scgi_pass", "grpc_pass")
 
 
+def http_blocks(cfg: NginxConfig) -> list[Directive]:
+    """The config's http blocks; a snippet's top level stands for the http block it is
+    included into."""
+    if cfg.snippet or not find(cfg.directives, "http"):
+        return [Directive("http", [], cfg.main, 0, cfg.directives)]
+    return find(cfg.directives, "http")
+
+
 def iter_locations(cfg: NginxConfig):
     """Yield (server, location, chain) where chain is the list of blocks from http down to
     the location (nested locations included), for settings that inherit downward."""
-    for http in find(cfg.directives, "http") or [
-        Directive("http", [], cfg.main, 0, cfg.directives)
-    ]:
-        servers = find(http.block or [], "server")
-        if not servers and http.name != "http":
-            servers = find(cfg.directives, "server")
-        for server in servers:
+    for http in http_blocks(cfg):
+        for server in find(http.block or [], "server"):
             yield from _locations(server.block or [], [http, server], server)
 
 
@@ -190,10 +218,17 @@ def inherited(chain: list[Directive], name: str) -> Directive | None:
     return None
 
 
-def load_tree(root: Path, candidates: list[tuple[str, str]]) -> list[NginxConfig]:
-    """Load every nginx config among (rel, text) candidates; files that another config
-    includes are audited as part of it, not again on their own."""
-    mains = [rel for rel, text in candidates if looks_like_nginx(rel, text)]
-    configs = [load(root, rel) for rel in mains]
-    included = included_files(configs)
-    return [c for c in configs if c.main not in included]
+def load_tree(root: Path, candidates: list[tuple[str, str]]) -> NginxTree:
+    """The nginx configuration among (rel, text) candidates, as nginx would load it."""
+    nginxish = [(rel, text) for rel, text in candidates if looks_like_nginx(rel, text)]
+    mains = [rel for rel, text in nginxish if is_main_config(text)]
+    if mains:
+        configs = [load(root, rel) for rel in mains]
+        included = included_files(configs)
+        configs = [c for c in configs if c.main not in included]
+    else:
+        configs = [load(root, rel, snippet=True) for rel, _ in nginxish]
+        included = included_files(configs)
+        configs = [c for c in configs if c.main not in included]
+    live = {f for c in configs for f in c.files}
+    return NginxTree(configs, [rel for rel, _ in nginxish if rel not in live])

@@ -19,7 +19,6 @@ from urllib.parse import urlsplit, urlunsplit
 from ... import __version__
 from ...inventory import ReadSkipped, path_spec, read_text
 from ...model import Finding, Location, Severity, Status
-from ...readers import nginx
 from ...readers.appfiles import DEFAULT_DEVELOPMENT_PATHS
 from ...readers.pyast import SourceError, parse_source
 from ..base import Audit, AuditContext, AuditOutput, Coverage, PathTest, Rules
@@ -138,31 +137,28 @@ class HeadersAudit(Audit):
     def read_static(self, ctx: AuditContext, cov: Coverage) -> StaticFindings:
         out = StaticFindings()
         dev = path_spec(DEFAULT_DEVELOPMENT_PATHS)
-        nginx_candidates = []
         for entry in ctx.inventory.files():
-            if not entry.rel.endswith((".py", ".conf")) or entry.size == 0:
+            if not entry.rel.endswith(".py") or entry.size == 0:
                 continue
-            reads: Rules = NGINX_RULES if entry.rel.endswith(".conf") else APP_RULES
             try:
                 text = read_text(ctx.inventory, entry, ctx.config.max_file_size)
             except ReadSkipped as exc:
                 if not exc.deliberate:
-                    cov.could_not_read(reads, entry.display, str(exc))
+                    cov.could_not_read(APP_RULES, entry.display, str(exc))
                 continue  # deliberate skips are the permissions and secrets audits' items
-            if entry.rel.endswith(".conf"):
-                nginx_candidates.append((entry.rel, text))
-                continue
             if not any(m in text for m in ("MIDDLEWARE", "INSTALLED_APPS", "Flask(")):
                 continue
             try:
                 tree = parse_source(text.encode("utf-8"), entry.display)
             except SourceError as exc:
-                cov.could_not_read(reads, entry.display, str(exc))
+                cov.could_not_read(APP_RULES, entry.display, str(exc))
                 continue
             development = ctx.environment == "development" or dev.match_file(entry.rel)
             django_settings(tree, entry.display, out, development)
             flask_config(tree, entry.display, out)
-        for cfg in nginx.load_tree(ctx.root, nginx_candidates):
+        for path, why in ctx.services.unreadable:
+            cov.could_not_read(NGINX_RULES, path, why)
+        for cfg in ctx.services.nginx.configs:
             nginx_headers(cfg, out)
         checked: list[tuple[Rules, int, str]] = [
             (DJANGO, out.django_modules, "Django settings module"),

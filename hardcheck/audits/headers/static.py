@@ -241,7 +241,7 @@ def flask_config(tree: ast.Module, path: str, out: StaticFindings) -> None:
 
 def nginx_headers(cfg: nginx.NginxConfig, out: StaticFindings) -> None:
     out.nginx_configs += 1
-    for http in nginx.find(cfg.directives, "http"):
+    for http in nginx.http_blocks(cfg):
         parent_http = _headers(http.block or [])
         for server in nginx.find(http.block or [], "server"):
             own = _headers(server.block or [])

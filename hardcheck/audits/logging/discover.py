@@ -10,6 +10,7 @@ import configparser
 import json
 import os
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,6 +19,7 @@ import yaml
 from ... import _toml
 from ...inventory import Entry, ReadSkipped, is_binary, read_text
 from ...model import Finding
+from ...readers import nginx
 from ...readers.cmdline import ServerCommand, commands_in, is_deployment_file
 from ...readers.pyast import (
     SourceError,
@@ -29,6 +31,7 @@ from ...readers.pyast import (
     parse_source,
     partial_literal,
 )
+from ...safetext import display_path
 from ..base import AuditContext
 from .logmodel import LogConfig, from_dict, from_ini, is_dictconfig, is_fileconfig
 
@@ -133,21 +136,13 @@ def _load_structured(suffix: str, text: str) -> Any:
     return yaml.load(text, Loader=_SafeLoader)
 
 
-def _is_nginx(rel: str, text: str) -> bool:
-    return "nginx" in rel.lower() or bool(re.search(r"^\s*(http|server)\s*\{", text, re.M))
-
-
-NGINX_STATEMENT = re.compile(r"(?:^|[;{}\s])(log_format|access_log)\s+([^;]*);", re.S)
-
-
-def _nginx_logs(path: str, text: str) -> list[NginxLog]:
-    # The logging audit only needs these two directives; comments are stripped first.
-    clean = re.sub(r"#[^\n]*", "", text)
-    out = []
-    for m in NGINX_STATEMENT.finditer(clean):
-        line = clean.count("\n", 0, m.start()) + 1
-        out.append(NginxLog(path, line, m.group(1), " ".join(m.group(2).split())))
-    return out
+def _nginx_logs(directives: list[nginx.Directive]) -> Iterator[NginxLog]:
+    """log_format and access_log wherever they stand in the live nginx configuration."""
+    for d in directives:
+        if d.name in ("log_format", "access_log"):
+            yield NginxLog(display_path(d.file), d.line, d.name, " ".join(d.args))
+        if d.block:
+            yield from _nginx_logs(d.block)
 
 
 def _logrotate_paths(text: str) -> list[str]:
@@ -205,6 +200,9 @@ class Discoverer:
     def run(self) -> Discovery:
         for entry in self.ctx.inventory.files():
             self.file(entry)
+        for cfg in self.ctx.services.nginx.configs:  # read once per run, as nginx reads it
+            self.found.nginx_configs.append(display_path(cfg.main))
+            self.found.nginx.extend(_nginx_logs(cfg.directives))
         return self.found
 
     def read(self, entry: Entry) -> str | None:
@@ -233,12 +231,8 @@ class Discoverer:
             self.found.commands.extend(commands_in(entry.display, text))
         if suffix in STRUCTURED and any(m.decode() in text for m in DICT_MARKERS):
             self.structured(entry, suffix, text)
-        if suffix in INI:
-            if "[loggers]" in text:
-                self.ini(entry, text)
-            if _is_nginx(rel, text):
-                self.found.nginx_configs.append(entry.display)
-                self.found.nginx.extend(_nginx_logs(entry.display, text))
+        if suffix in INI and "[loggers]" in text:
+            self.ini(entry, text)
         if suffix == ".py":
             self.ctx.stats["python_files_read"] += 1
             if any(m.decode() in text for m in PY_MARKERS):

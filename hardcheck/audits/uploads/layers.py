@@ -106,7 +106,6 @@ class LayerReader:
             return None
 
     def run(self) -> Layers:
-        nginx_candidates: list[tuple[str, str]] = []
         for entry in self.ctx.inventory.files():
             rel = entry.rel
             base = os.path.basename(rel)
@@ -115,8 +114,6 @@ class LayerReader:
             text = self.read(entry)
             if text is None:
                 continue
-            if rel.endswith(".conf"):
-                nginx_candidates.append((rel, text))
             if rel.endswith(".conf") and ("LimitRequestBody" in text or "<VirtualHost" in text):
                 self.apache(entry, text)
             if base == "Caddyfile":
@@ -126,7 +123,7 @@ class LayerReader:
                     self.command(cmd)
             if rel.endswith(".py") and self.worth_parsing(rel, text):
                 self.python(entry, text)
-        self.nginx(nginx.load_tree(self.ctx.root, nginx_candidates))
+        self.nginx(self.ctx.services.nginx.configs)
         return self.out
 
     # --- proxies -----------------------------------------------------------------------

@@ -1,0 +1,47 @@
+"""The service model, built once per run from the inventory: what is deployed and how,
+so that audits judge the service rather than files one by one.
+
+Today it holds the proxy in front: the nginx configuration read as nginx reads it (main
+configs and what they include, prefix-relative includes, glob(3) semantics), with the
+files that look like nginx configuration but nothing includes listed apart. Audits read
+`ctx.services` instead of finding and parsing nginx files themselves.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..inventory import Inventory, ReadSkipped, read_text
+from ..readers import nginx
+from ..safetext import display_path
+
+
+@dataclass
+class ServiceModel:
+    nginx: nginx.NginxTree = field(default_factory=nginx.NginxTree)
+    # candidate configuration files that could not be read: (display path, why)
+    unreadable: list[tuple[str, str]] = field(default_factory=list)
+
+    def nginx_files(self) -> set[str]:
+        """Every file the live nginx configuration is made of."""
+        return {f for cfg in self.nginx.configs for f in cfg.files}
+
+
+def is_nginx_candidate(rel: str) -> bool:
+    return rel.endswith(".conf")
+
+
+def build(root: Path, inventory: Inventory, max_file_size: int) -> ServiceModel:
+    model = ServiceModel()
+    candidates: list[tuple[str, str]] = []
+    for entry in inventory.files():
+        if not is_nginx_candidate(entry.rel) or entry.size == 0:
+            continue
+        try:
+            candidates.append((entry.rel, read_text(inventory, entry, max_file_size)))
+        except ReadSkipped as exc:
+            if not exc.deliberate:
+                model.unreadable.append((display_path(entry.rel), str(exc)))
+    model.nginx = nginx.load_tree(root, candidates)
+    return model
