@@ -25,6 +25,7 @@ from .model import Finding
 from .report.model import Report, assign_fingerprints, summarise_audit
 from .runner import run_audits
 from .safetext import safe
+from .services.model import ServiceModel
 from .services.model import build as build_services
 from .suppress import apply_inline_ignores, apply_suppressions
 
@@ -88,6 +89,32 @@ def _resolve_paths(options: Mapping[str, Mapping[str, Any]]) -> dict[str, dict[s
     return out
 
 
+def _target(target: str | os.PathLike[str]) -> Path:
+    root = Path(target)
+    if not root.exists():
+        raise ConfigError(f"target not found: {safe(str(root))}")
+    if not root.is_dir():
+        raise ConfigError(f"target is not a directory: {safe(str(root))}")
+    if not os.access(root, os.R_OK | os.X_OK):
+        raise ConfigError(f"target directory cannot be read: {safe(str(root))}")
+    return root.resolve()
+
+
+def discover(
+    target: str | os.PathLike[str] = ".", *, config_file: str | os.PathLike[str] | None = None
+) -> ServiceModel:
+    """The service model of a tree, as the audits see it (`hardcheck services`)."""
+    root = _target(target)
+    config = build_config(
+        root,
+        config_file=Path(config_file) if config_file else None,
+        overrides={},
+        audit_schemas=audits.ConfigSchemas(),
+    )
+    inventory = build_inventory(root, config.include, config.exclude)
+    return build_services(root, inventory, config.max_file_size)
+
+
 def audit(
     target: str | os.PathLike[str] = ".",
     *,
@@ -112,15 +139,7 @@ def audit(
     (`hardcheck rules` and the README list them; file paths are relative to the current
     directory). `cache` None follows HARDCHECK_NO_CACHE (set: off); `cache_dir` None is the
     user cache directory (or HARDCHECK_CACHE_DIR)."""
-    root = Path(target)
-    if not root.exists():
-        raise ConfigError(f"target not found: {safe(str(root))}")
-    if not root.is_dir():
-        raise ConfigError(f"target is not a directory: {safe(str(root))}")
-    if not os.access(root, os.R_OK | os.X_OK):
-        raise ConfigError(f"target directory cannot be read: {safe(str(root))}")
-    root = root.resolve()
-
+    root = _target(target)
     catalogue = load_catalogue()
     config = build_config(
         root,

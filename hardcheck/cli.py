@@ -459,6 +459,31 @@ def merge_command(reports: tuple[str, ...], output: str | None) -> None:
         sys.stdout.write(text)
 
 
+@main.command("services")
+@click.argument("path", default=".", required=False)
+@click.option("--format", "fmt", type=click.Choice(("table", "json")), default="table")
+@click.option(
+    "--config", "config_file", metavar="FILE", help="hardcheck.toml or pyproject.toml to use."
+)
+def services_command(path: str, fmt: str, config_file: str | None) -> None:
+    """Show how PATH is deployed, as the audits see it: start commands, the proxy in front.
+
+    Environment values are shown only for settings that are never secret."""
+    from .api import discover
+    from .config import ConfigError
+    from .services import describe
+
+    try:
+        model = discover(path, config_file=config_file)
+    except ConfigError as exc:
+        fail_usage(str(exc))
+        return
+    if fmt == "json":
+        click.echo(json.dumps(describe.to_dict(model), indent=2))
+    else:
+        click.echo(describe.table(model), nl=False)
+
+
 @main.command("rules")
 @click.option(
     "--format", "fmt", type=click.Choice(("table", "json")), default="table", show_default=True

@@ -102,3 +102,79 @@ def test_nginx_reads_the_files_hardcheck_reads(layout, tmp_path):
             str(etc / (root / f).relative_to(base)) for f in cfg.files
         }
         assert _nginx_files(etc / "nginx.conf", tmp_path) == want, cfg.main
+
+
+START_FILES = {
+    "Procfile": "web: FLASK_DEBUG=1 gunicorn app:app --reload\nworker: celery -A proj worker\n",
+    "Dockerfile": (
+        "FROM python:3.12 AS build\nRUN pip install -r requirements.txt\n"
+        "FROM python:3.12-slim\nARG SETTINGS=proj.settings.production\n"
+        "ENV DJANGO_SETTINGS_MODULE=$SETTINGS SECRET_KEY=s3cr3t-v4lue-n0t-sh0wn\n"
+        'CMD ["python", "manage.py", "runserver", "0.0.0.0:8000"]\n'
+    ),
+    "docker-compose.yml": (
+        "services:\n  web:\n    build: .\n"
+        "    command: uvicorn app.main:app --host 0.0.0.0 --proxy-headers --forwarded-allow-ips='*'\n"
+        "    environment:\n      - DEBUG=1\n      - DB_PASSWORD=hunter2-n0t-sh0wn\n  nginx:\n    image: nginx\n"
+    ),
+    "k8s/deploy.yaml": (
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: api}\nspec:\n  template:\n"
+        "    spec:\n      containers:\n        - name: api\n          image: x\n"
+        "          args: [gunicorn, -b, 0.0.0.0:8000, app:app]\n"
+        "          env:\n            - name: FLASK_DEBUG\n              value: '1'\n"
+    ),
+    "deploy/app.service": (
+        "[Service]\nEnvironment=DJANGO_SETTINGS_MODULE=proj.settings.prod\n"
+        "ExecStart=/srv/venv/bin/gunicorn proj.wsgi --password=n0t-sh0wn-either\n"
+    ),
+    "entrypoint.sh": (
+        "#!/bin/sh\nset -e\nexport FLASK_APP=app\npython manage.py migrate\n"
+        "chmod +x manage.py\nexec gunicorn -c gunicorn.conf.py app:app\n"
+    ),
+}
+
+
+def test_start_commands_from_every_place_services_start(tmp_path):
+    from tests.conftest import make_tree
+
+    root = make_tree(tmp_path / "svc", START_FILES)
+    model = build(root, build_inventory(root), 2 * 1024 * 1024)
+    got = {(c.kind, c.name, c.program(), c.line): c for c in model.starts}
+    assert set(got) == {
+        ("procfile", "web", "gunicorn", 1),
+        ("procfile", "worker", "celery", 2),
+        ("dockerfile", "image", "manage.py", 6),
+        ("compose", "web", "uvicorn", 2),
+        ("compose", "nginx", "", 8),
+        ("kubernetes", "api", "gunicorn", 8),
+        ("systemd", "app", "gunicorn", 3),
+        ("script", "entrypoint.sh", "manage.py", 4),
+        ("script", "entrypoint.sh", "gunicorn", 6),
+    }
+    assert got[("procfile", "web", "gunicorn", 1)].environment() == {"FLASK_DEBUG": "1"}
+    image = got[("dockerfile", "image", "manage.py", 6)].environment()
+    assert image["DJANGO_SETTINGS_MODULE"] == "proj.settings.production"  # the ARG substituted
+    assert got[("compose", "web", "uvicorn", 2)].argv[-1] == "--forwarded-allow-ips=*"
+    assert got[("kubernetes", "api", "gunicorn", 8)].environment() == {"FLASK_DEBUG": "1"}
+    assert got[("script", "entrypoint.sh", "gunicorn", 6)].environment() == {"FLASK_APP": "app"}
+
+
+def test_services_command_shows_the_model_and_no_secret(tmp_path):
+    from tests.conftest import make_tree, run_cli
+
+    root = make_tree(tmp_path / "svc", START_FILES)
+    (root / "Dockerfile.broken").write_text("FROM python\nCMD [\n")
+    table = run_cli("services", str(root))
+    assert table.code == 0, table.stderr
+    assert "DJANGO_SETTINGS_MODULE=proj.settings.production" in table.stdout
+    assert "SECRET_KEY=<22 chars>" in table.stdout
+    as_json = run_cli("services", str(root), "--format", "json")
+    data = as_json.json()
+    assert {s["kind"] for s in data["starts"]} >= {"procfile", "dockerfile", "compose"}
+    for secret in ("s3cr3t-v4lue-n0t-sh0wn", "hunter2-n0t-sh0wn", "n0t-sh0wn-either"):
+        assert secret not in table.stdout and secret not in as_json.stdout
+    layout = run_cli("services", str(LAYOUTS / "nginx-collection"), "--format", "json").json()
+    assert [p["main"] for p in layout["proxies"]] == ["nginx.conf"]
+    assert layout["not_live"] == ["conf.d/.default.conf", "conf.d/templates/example.com.conf"]
+    missing = run_cli("services", str(tmp_path / "nope"))
+    assert missing.code == 2 and "Traceback" not in missing.stderr

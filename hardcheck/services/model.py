@@ -1,10 +1,12 @@
 """The service model, built once per run from the inventory: what is deployed and how,
 so that audits judge the service rather than files one by one.
 
-Today it holds the proxy in front: the nginx configuration read as nginx reads it (main
-configs and what they include, prefix-relative includes, glob(3) semantics), with the
-files that look like nginx configuration but nothing includes listed apart. Audits read
-`ctx.services` instead of finding and parsing nginx files themselves.
+It holds how the service is started (hardcheck.services.start: Procfile, Dockerfile,
+compose, Kubernetes, systemd, entry scripts, with the environment each runs with) and the
+proxy in front: the nginx configuration read as nginx reads it (main configs and what they
+include, prefix-relative includes, glob(3) semantics), with the files that look like nginx
+configuration but nothing includes listed apart. Audits read `ctx.services` instead of
+finding and parsing these files themselves.
 """
 
 from __future__ import annotations
@@ -14,13 +16,15 @@ from pathlib import Path
 
 from ..inventory import Inventory, ReadSkipped, read_text
 from ..readers import nginx
-from ..safetext import display_path
+from . import start
+from .start import StartCommand
 
 
 @dataclass
 class ServiceModel:
     nginx: nginx.NginxTree = field(default_factory=nginx.NginxTree)
-    # candidate configuration files that could not be read: (display path, why)
+    starts: list[StartCommand] = field(default_factory=list)
+    # files the model needed that could not be read or parsed: (display path, why)
     unreadable: list[tuple[str, str]] = field(default_factory=list)
 
     def nginx_files(self) -> set[str]:
@@ -36,12 +40,20 @@ def build(root: Path, inventory: Inventory, max_file_size: int) -> ServiceModel:
     model = ServiceModel()
     candidates: list[tuple[str, str]] = []
     for entry in inventory.files():
-        if not is_nginx_candidate(entry.rel) or entry.size == 0:
+        wanted_nginx = is_nginx_candidate(entry.rel)
+        if entry.size == 0 or not (wanted_nginx or start.may_start(entry.rel)):
             continue
         try:
-            candidates.append((entry.rel, read_text(inventory, entry, max_file_size)))
+            text = read_text(inventory, entry, max_file_size)
         except ReadSkipped as exc:
             if not exc.deliberate:
-                model.unreadable.append((display_path(entry.rel), str(exc)))
+                model.unreadable.append((entry.display, str(exc)))
+            continue
+        if wanted_nginx:
+            candidates.append((entry.rel, text))
+        try:
+            model.starts.extend(start.commands(entry.rel, entry.display, text))
+        except start.StartError as exc:
+            model.unreadable.append((entry.display, str(exc)))
     model.nginx = nginx.load_tree(root, candidates)
     return model
