@@ -178,3 +178,31 @@ def test_services_command_shows_the_model_and_no_secret(tmp_path):
     assert layout["not_live"] == ["conf.d/.default.conf", "conf.d/templates/example.com.conf"]
     missing = run_cli("services", str(tmp_path / "nope"))
     assert missing.code == 2 and "Traceback" not in missing.stderr
+
+
+@pytest.mark.parametrize(
+    ("files", "expected"),
+    [
+        ({"Procfile": "web: FLASK_DEBUG=1 gunicorn app:app\n"}, {("APP001", "high")}),
+        ({"Dockerfile": "FROM python\nENV FLASK_ENV=development\nCMD flask run --host 0.0.0.0\n"},
+         {("APP001", "high"), ("APP005", "high")}),
+        ({"Procfile": "web: python manage.py runserver 0.0.0.0:$PORT\n"}, {("APP005", "high")}),
+        ({"compose.override.yml": "services:\n  api:\n    command: fastapi dev --host 0.0.0.0\n"},
+         {("APP005", "info")}),  # a development compose override
+        ({"deploy/app.service": "[Service]\nEnvironment=GUNICORN_CMD_ARGS=--reload\nExecStart=gunicorn app:app\n"},
+         {("APP005", "high")}),
+        ({"docker-compose.yml": "services:\n  api:\n    command: gunicorn app:app\n    environment:\n      FORWARDED_ALLOW_IPS: '*'\n"},
+         {("APP006", "medium")}),
+        ({"Procfile": "web: uvicorn app:app --no-proxy-headers --forwarded-allow-ips=*\n"}, set()),
+        ({"Procfile": "web: gunicorn app:app --workers 4\nrelease: python manage.py migrate\n"}, set()),
+    ],
+)  # fmt: skip
+def test_runtime_flags_where_the_service_starts(tmp_path, files, expected):
+    from tests.conftest import make_tree
+
+    root = make_tree(tmp_path / "svc", files)
+    report = hardcheck.audit(root, only=["permissions"], cache=False)
+    got = {(f.rule_id, f.severity.value) for f in report.findings if f.status.value == "fail"}
+    assert got == expected
+    statuses = {f.rule_id: f.status.value for f in report.findings if f.rule_id == "APP005"}
+    assert statuses["APP005"] in ("pass", "fail")  # a start command was there: it looked

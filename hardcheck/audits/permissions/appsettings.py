@@ -287,7 +287,8 @@ def check_app_settings(
         cov.saw(APP_RULES, "Python file")
         yield from AppSettingsChecker(ctx, entry, tree, dev_spec.match_file(entry.rel)).run()
     if not (ctx.stats["app_modules"] or ctx.stats["settings_modules"]):
+        # debug mode can still be switched on where the service starts (startflags)
         cov.skip(
-            APP_RULES,
+            APP_RULES[1:] if ctx.services.starts else APP_RULES,
             "not applicable: no Django, Flask, FastAPI or Starlette code or settings found",
         )

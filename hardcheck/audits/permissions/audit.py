@@ -8,9 +8,11 @@ from typing import Any, ClassVar
 from ...inventory import path_spec
 from ...readers.appfiles import DEFAULT_DEVELOPMENT_PATHS
 from ...readers.secretfiles import NOT_SECRET_PATTERNS, SECRET_FILE_PATTERNS
+from ...services.start import may_start
 from ..base import Audit, AuditContext, AuditOutput, Coverage, PathTest, every_path
 from .appsettings import APP_RULES, MARKERS, check_app_settings
 from .fsmodes import check_tree, expected_modes
+from .startflags import START_RULES, check_start_commands
 
 MODE_STRING = {"type": "string", "pattern": "^0?[0-7]{3,4}$"}
 FS_RULES = ("PRM001", "PRM002", "PRM003", "PRM004", "PRM005", "PRM006")
@@ -52,7 +54,11 @@ class PermissionsAudit(Audit):
 
     def inputs(self, ctx: AuditContext) -> dict[str, PathTest]:
         tree_rules = (*FS_RULES, EXPECTED_MODES)
-        return {**dict.fromkeys(tree_rules, every_path), **dict.fromkeys(APP_RULES, _python_file)}
+        return {
+            **dict.fromkeys(tree_rules, every_path),
+            **dict.fromkeys(APP_RULES, _python_file),
+            **dict.fromkeys(START_RULES, may_start),
+        }
 
     def run(self, ctx: AuditContext) -> AuditOutput:
         opts = ctx.options
@@ -78,6 +84,7 @@ class PermissionsAudit(Audit):
             )
         dev_paths = tuple(opts.get("development-paths", DEFAULT_DEVELOPMENT_PATHS))
         findings.extend(check_app_settings(ctx, cov, dev_paths))
+        findings.extend(check_start_commands(ctx, cov))
         return AuditOutput(findings, cov)
 
 

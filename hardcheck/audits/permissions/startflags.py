@@ -1,0 +1,135 @@
+"""Debug and development modes where the service is started, from the service model's
+start commands (Procfile, Dockerfile, compose, Kubernetes, systemd, entry scripts): debug
+switched on by the environment or a flag (APP001), a development server or auto-reload
+(APP005), and forwarded headers trusted from any address (APP006)."""
+
+from __future__ import annotations
+
+import os
+import re
+import shlex
+from collections.abc import Iterator
+
+from ...model import Finding, Location, Severity
+from ...services.start import StartCommand, may_start
+from ..base import AuditContext, Coverage
+
+DEBUG, DEV_SERVER, FORWARDED = "APP001", "APP005", "APP006"
+START_RULES = (DEBUG, DEV_SERVER, FORWARDED)
+TRUE = {"1", "true", "yes", "on"}
+DEV_FILE = re.compile(r"(override|[._-]dev|[._-]local|[._-]test|development)", re.IGNORECASE)
+APP_SERVERS = ("uvicorn", "gunicorn", "hypercorn")
+
+
+def _development(ctx: AuditContext, c: StartCommand) -> bool:
+    return ctx.environment == "development" or bool(DEV_FILE.search(os.path.basename(c.source)))
+
+
+def _args(c: StartCommand) -> tuple[str, ...]:
+    """The command's arguments, with gunicorn's GUNICORN_CMD_ARGS appended (it reads them)."""
+    extra = c.environment().get("GUNICORN_CMD_ARGS", "") if c.program() == "gunicorn" else ""
+    try:
+        return c.argv + tuple(shlex.split(extra))
+    except ValueError:
+        return c.argv + tuple(extra.split())
+
+
+def _option(args: tuple[str, ...], name: str) -> str | None:
+    value = None
+    for i, arg in enumerate(args):
+        if arg == name and i + 1 < len(args):
+            value = args[i + 1]
+        elif arg.startswith(name + "="):
+            value = arg.split("=", 1)[1]
+    return value
+
+
+def check_start_commands(ctx: AuditContext, cov: Coverage) -> Iterator[Finding]:
+    for path, why in ctx.services.unreadable:
+        if may_start(path):
+            cov.could_not_read(START_RULES, path, why)
+    starts = ctx.services.starts
+    if not starts:
+        cov.skip(
+            (DEV_SERVER, FORWARDED),
+            "not applicable: no start command found (Procfile, Dockerfile, compose, "
+            "Kubernetes, systemd, entry scripts)",
+        )
+        return
+    cov.saw(START_RULES, "start command", len(starts))
+    if not any(c.program() in APP_SERVERS for c in starts):
+        cov.skip(FORWARDED, "not applicable: no start command runs uvicorn, gunicorn or hypercorn")
+    for c in starts:
+        dev = _development(ctx, c)
+        yield from _debug(ctx, c, dev)
+        yield from _dev_server(ctx, c, dev)
+        yield from _forwarded(ctx, c)
+
+
+def _finding(ctx, rule, c: StartCommand, message, setting, dev, base: Severity | None = None):
+    note = " (downgraded: a development start file or --environment development)" if dev else ""
+    return ctx.fail(
+        rule,
+        f"{c.kind} {c.name!r}: {message}{note}",
+        Location(path=c.source, line=c.line, setting=setting),
+        severity=Severity.INFO if dev else base,
+        evidence=setting,
+        key=f"{c.kind}:{c.name}:{setting}",
+    )
+
+
+def _debug(ctx: AuditContext, c: StartCommand, dev: bool) -> Iterator[Finding]:
+    env = c.environment()
+    if env.get("FLASK_DEBUG", "").strip().lower() in TRUE:
+        yield _finding(ctx, DEBUG, c, "FLASK_DEBUG turns on Flask's debugger", "FLASK_DEBUG", dev)
+    if env.get("FLASK_ENV", "").strip().lower() == "development":
+        yield _finding(
+            ctx, DEBUG, c, "FLASK_ENV=development turns on Flask's debugger", "FLASK_ENV", dev
+        )
+    if c.program() == "flask" and "--debug" in c.argv:
+        yield _finding(
+            ctx, DEBUG, c, "flask --debug serves the interactive debugger", "--debug", dev
+        )
+
+
+def _dev_server(ctx: AuditContext, c: StartCommand, dev: bool) -> Iterator[Finding]:
+    program, args = c.program(), _args(c)
+    what = None
+    if program in ("manage.py", "django-admin") and "runserver" in args:
+        what = "Django's runserver is a development server"
+    elif program == "flask" and "run" in args:
+        what = "`flask run` is Werkzeug's development server"
+    elif program == "fastapi" and "dev" in args:
+        what = "`fastapi dev` runs uvicorn with --reload"
+    if what:
+        yield _finding(ctx, DEV_SERVER, c, what, program, dev)
+    if program in APP_SERVERS and "--reload" in args:
+        yield _finding(
+            ctx,
+            DEV_SERVER,
+            c,
+            f"{program} --reload restarts on every change to the source tree",
+            "--reload",
+            dev,
+        )
+
+
+def _forwarded(ctx: AuditContext, c: StartCommand) -> Iterator[Finding]:
+    program, args = c.program(), _args(c)
+    if program not in ("uvicorn", "gunicorn"):
+        return
+    allowed = _option(args, "--forwarded-allow-ips")
+    if allowed is None:
+        allowed = c.environment().get("FORWARDED_ALLOW_IPS")
+    if allowed is None or "*" not in {a.strip().strip("'\"") for a in allowed.split(",")}:
+        return
+    if program == "uvicorn" and "--no-proxy-headers" in args:
+        return  # the headers are not read at all
+    yield ctx.fail(
+        FORWARDED,
+        f"{c.kind} {c.name!r}: {program} trusts X-Forwarded-For/-Proto from any address "
+        "(--forwarded-allow-ips='*'): clients choose their own IP and scheme",
+        Location(path=c.source, line=c.line, setting="forwarded-allow-ips"),
+        evidence="forwarded-allow-ips=*",
+        key=f"{c.kind}:{c.name}:forwarded",
+    )
