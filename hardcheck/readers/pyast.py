@@ -124,6 +124,47 @@ def env_default(node: ast.AST) -> Any:
     return NOT_LITERAL
 
 
+CONVERSIONS: dict[str, Any] = {"int": int, "float": float, "bool": bool, "str": str}
+
+
+def value_when_unset(node: ast.AST | None) -> Any:
+    """What a settings expression evaluates to when the environment variables it reads are
+    not set (their defaults): a literal; `os.environ.get("X", "1")`, `env.bool("X",
+    default=True)` and the like; `int(…)`/`bool(…)` of those; `… == "1"`/`!=`/`in` of
+    those. NOT_LITERAL for anything else (a required variable, a computation)."""
+    value = literal(node)
+    if value is not NOT_LITERAL or node is None:
+        return value
+    fallback = env_default(node)
+    if fallback is not NOT_LITERAL:
+        return fallback
+    if isinstance(node, ast.Call) and call_name(node) in CONVERSIONS and len(node.args) == 1:
+        inner = value_when_unset(node.args[0])
+        if inner is NOT_LITERAL:
+            return NOT_LITERAL
+        try:
+            return CONVERSIONS[call_name(node)](inner)
+        except (TypeError, ValueError):
+            return NOT_LITERAL
+    if isinstance(node, ast.Compare) and len(node.ops) == 1:
+        left, right = value_when_unset(node.left), literal(node.comparators[0])
+        if left is NOT_LITERAL or right is NOT_LITERAL:
+            return NOT_LITERAL
+        op = node.ops[0]
+        try:
+            if isinstance(op, ast.Eq):
+                return left == right
+            if isinstance(op, ast.NotEq):
+                return left != right
+            if isinstance(op, ast.In):
+                return left in right
+            if isinstance(op, ast.NotIn):
+                return left not in right
+        except TypeError:
+            return NOT_LITERAL
+    return NOT_LITERAL
+
+
 def truthy_setting(value: Any) -> bool:
     if isinstance(value, str):
         return value.strip().lower() in ("1", "true", "yes", "on")

@@ -14,9 +14,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..inventory import Inventory, ReadSkipped, read_text
+from ..inventory import Inventory, ReadSkipped, read_bytes, read_text
 from ..readers import nginx
 from . import start
+from .django import DjangoSettings, production_settings
 from .start import StartCommand
 
 
@@ -24,6 +25,7 @@ from .start import StartCommand
 class ServiceModel:
     nginx: nginx.NginxTree = field(default_factory=nginx.NginxTree)
     starts: list[StartCommand] = field(default_factory=list)
+    django: DjangoSettings | None = None  # the settings production loads, merged
     # files the model needed that could not be read or parsed: (display path, why)
     unreadable: list[tuple[str, str]] = field(default_factory=list)
 
@@ -56,4 +58,17 @@ def build(root: Path, inventory: Inventory, max_file_size: int) -> ServiceModel:
         except start.StartError as exc:
             model.unreadable.append((entry.display, str(exc)))
     model.nginx = nginx.load_tree(root, candidates)
+    python = {e.rel: e for e in inventory.files() if e.rel.endswith(".py")}
+
+    def read(rel: str) -> bytes | None:
+        try:
+            return read_bytes(inventory, python[rel], max_file_size)
+        except ReadSkipped:
+            return None
+
+    model.django = production_settings(
+        set(python), read, model.starts, StartCommand.development_file
+    )
+    if model.django is not None:
+        model.unreadable += [(p, why) for p, _, why in model.django.problems]
     return model

@@ -26,6 +26,8 @@ except ImportError:  # pragma: no cover
 POD_KINDS = {"Pod", "Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job", "CronJob"}
 ENV_LINE = re.compile(r"^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)=(\S*)")
 SHELL_SPLIT = ("&&", "||", ";", "|")
+# start files that are for development by their name (compose.override.yml, Procfile.dev…)
+DEV_FILE = re.compile(r"(override|[._-]dev|[._-]local|[._-]test|development)", re.IGNORECASE)
 
 
 class StartError(Exception):
@@ -43,6 +45,9 @@ class StartCommand:
 
     def environment(self) -> dict[str, str]:
         return dict(self.env)
+
+    def development_file(self) -> bool:
+        return bool(DEV_FILE.search(os.path.basename(self.source)))
 
     def program(self) -> str:
         """The program that serves: `python manage.py runserver` -> manage.py."""

@@ -19,12 +19,18 @@ from urllib.parse import urlsplit, urlunsplit
 from ... import __version__
 from ...inventory import ReadSkipped, path_spec, read_text
 from ...model import Finding, Location, Severity, Status
-from ...readers.appfiles import DEFAULT_DEVELOPMENT_PATHS
+from ...readers.appfiles import DEFAULT_DEVELOPMENT_PATHS, settings_like_path
 from ...readers.pyast import SourceError, parse_source
 from ..base import Audit, AuditContext, AuditOutput, Coverage, PathTest, Rules
 from .checks import FOREIGN_ORIGIN, Result, check_all, check_tls, grade
 from .fetch import Fetched, fetch
-from .static import StaticFindings, django_settings, flask_config, nginx_headers
+from .static import (
+    StaticFindings,
+    django_settings,
+    flask_config,
+    nginx_headers,
+    production_django_settings,
+)
 
 # What each rule reads: live responses, or the configuration in the tree.
 LIVE_RULES = (*(f"HDR{n:03d}" for n in range(1, 17)), "HDR017", "HDR019")
@@ -137,6 +143,7 @@ class HeadersAudit(Audit):
     def read_static(self, ctx: AuditContext, cov: Coverage) -> StaticFindings:
         out = StaticFindings()
         dev = path_spec(DEFAULT_DEVELOPMENT_PATHS)
+        production = ctx.services.django  # the settings production loads, if the tree says
         for entry in ctx.inventory.files():
             if not entry.rel.endswith(".py") or entry.size == 0:
                 continue
@@ -154,8 +161,13 @@ class HeadersAudit(Audit):
                 cov.could_not_read(APP_RULES, entry.display, str(exc))
                 continue
             development = ctx.environment == "development" or dev.match_file(entry.rel)
-            django_settings(tree, entry.display, out, development)
+            if production is None:
+                django_settings(tree, entry.display, out, development)
+            elif entry.rel not in production.chain and settings_like_path(entry.rel):
+                django_settings(tree, entry.display, out, True)  # not what production loads
             flask_config(tree, entry.display, out)
+        if production is not None:
+            production_django_settings(production, out)
         for path, why in ctx.services.unreadable:
             cov.could_not_read(NGINX_RULES, path, why)
         for cfg in ctx.services.nginx.configs:

@@ -5,10 +5,20 @@ session-cookie config, and nginx `add_header` (with its inheritance trap)."""
 from __future__ import annotations
 
 import ast
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from ...readers import nginx
-from ...readers.pyast import NOT_LITERAL, assignments, call_name, keyword, literal
+from ...readers.pyast import (
+    NOT_LITERAL,
+    Assignment,
+    assignments,
+    call_name,
+    keyword,
+    literal,
+    value_when_unset,
+)
+from ...services.django import DjangoSettings, Setting
 
 SECURITY_HEADERS = {
     "strict-transport-security",
@@ -50,6 +60,8 @@ class StaticFindings:
 
 
 # (setting, Django check id, what is wrong, default, predicate saying the value is fine)
+# Django's check --deploy raises these only when SECURE_HSTS_SECONDS is set
+NEEDS_HSTS = {"security.W005", "security.W021"}
 DJANGO = [
     (
         "SECURE_HSTS_SECONDS",
@@ -62,6 +74,13 @@ DJANGO = [
         "SECURE_HSTS_INCLUDE_SUBDOMAINS",
         "security.W005",
         "HSTS does not cover subdomains",
+        False,
+        lambda v: v is True,
+    ),
+    (
+        "SECURE_HSTS_PRELOAD",
+        "security.W021",
+        "HSTS is not submitted for browser preload lists",
         False,
         lambda v: v is True,
     ),
@@ -155,7 +174,24 @@ FLASK = [
 
 
 def django_settings(tree: ast.Module, path: str, out: StaticFindings, development: bool) -> None:
+    """One settings module on its own (when the tree does not say which one production loads)."""
     names = {a.name: a for a in assignments(tree, include_classes=False)}
+    judge_django(names, path, out, development)
+
+
+def production_django_settings(django: DjangoSettings, out: StaticFindings) -> None:
+    """The settings production loads, merged along their `import *` chain: each finding at
+    the file and line that set the value (or the production module, for a default)."""
+    judge_django(django.settings, django.file, out, False, inherited_by=django.module)
+
+
+def judge_django(
+    names: Mapping[str, Assignment | Setting],
+    path: str,
+    out: StaticFindings,
+    development: bool,
+    inherited_by: str = "",
+) -> None:
     if not ({"INSTALLED_APPS", "MIDDLEWARE"} & set(names)):
         return
     out.django_modules += 1
@@ -168,25 +204,35 @@ def django_settings(tree: ast.Module, path: str, out: StaticFindings, developmen
                 out.results.append(
                     StaticResult(
                         "HDR020",
-                        f"{words} ({check})",
-                        path,
+                        f"{words} ({check})" + _inherited(a, path, inherited_by),
+                        _file(a, path),
                         a.line,
                         "MIDDLEWARE",
                         severity,
                         key=check,
                     )
                 )
+    hsts = names.get("SECURE_HSTS_SECONDS")
+    hsts_value = value_when_unset(hsts.value) if hsts is not None else 0
     for setting, check, words, default, fine in DJANGO:
+        if check in NEEDS_HSTS and (hsts_value is NOT_LITERAL or not hsts_value):
+            continue  # Django raises these only when HSTS is on: off, or not known statically
         found = names.get(setting)
         value = literal(found.value) if found is not None else default
+        from_env = ""
+        if value is NOT_LITERAL and found is not None:
+            # read from the environment: judged by its default, as Django would see it
+            # when the variable is unset; without a default it cannot be judged here
+            value = value_when_unset(found.value)
+            from_env = " (its default, when the environment does not set it)"
         if value is NOT_LITERAL:
-            continue  # read from the environment: cannot be judged here
+            continue
         if not fine(value):
             out.results.append(
                 StaticResult(
                     "HDR020",
-                    f"{words} ({check})",
-                    path,
+                    f"{words} ({check}){from_env}" + _inherited(found, path, inherited_by),
+                    _file(found, path),
                     found.line if found else None,
                     setting,
                     severity,
@@ -205,7 +251,19 @@ def django_settings(tree: ast.Module, path: str, out: StaticFindings, developmen
                 "SECURE_CONTENT_TYPE_NOSNIFF": "x-content-type-options",
                 "SECURE_REFERRER_POLICY": "referrer-policy",
             }[setting]
-            out.promises.append(Promise(header, "django", path, found.line if found else None))
+            out.promises.append(
+                Promise(header, "django", _file(found, path), found.line if found else None)
+            )
+
+
+def _file(found: Assignment | Setting | None, path: str) -> str:
+    return found.file if isinstance(found, Setting) else path
+
+
+def _inherited(found: Assignment | Setting | None, path: str, inherited_by: str) -> str:
+    if isinstance(found, Setting) and found.file != path and inherited_by:
+        return f" (set in {found.file}, inherited by {inherited_by}, which production loads)"
+    return ""
 
 
 def flask_config(tree: ast.Module, path: str, out: StaticFindings) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import ast
 import re
 from collections.abc import Iterator
+from dataclasses import replace
 
 from ...inventory import Entry, ReadSkipped, is_binary, path_spec, read_bytes
 from ...model import Finding, Location, Severity
@@ -24,6 +25,7 @@ from ...readers.pyast import (
     string_constants,
     truthy_setting,
 )
+from ...services.django import DjangoSettings, Setting
 from ..base import AuditContext, Coverage
 
 APP_RULES = ("APP001", "APP002", "APP003", "APP004")
@@ -66,12 +68,21 @@ def _regex_accepts_anyone(pattern: object, *, full: bool) -> bool:
 class AppSettingsChecker:
     """Looks at one parsed module and yields findings for APP001–APP004."""
 
-    def __init__(self, ctx: AuditContext, entry: Entry, tree: ast.Module, dev: bool):
+    def __init__(
+        self,
+        ctx: AuditContext,
+        entry: Entry,
+        tree: ast.Module,
+        dev: bool,
+        judge_settings: bool = True,
+    ):
+        self.judge_settings = judge_settings  # False: part of the merged production settings
         self.ctx = ctx
         self.entry = entry
         self.tree = tree
         self.dev = dev
         self.main_lines = inside_main_guard(tree)
+        self.current: Assignment | Setting | None = None  # the setting being judged
 
     def loc(self, line: int, setting: str | None = None) -> Location:
         return Location(path=self.entry.display, line=line, setting=setting)
@@ -92,31 +103,39 @@ class AppSettingsChecker:
         names = {a.name for a in assignments(self.tree)}
         if _is_settings_module(self.entry.rel, names):
             self.ctx.stats["settings_modules"] += 1
-            yield from self.settings(names)
+            if self.judge_settings:
+                yield from self.settings(names)
         if _imports_framework(self.tree) or names & DJANGO_MARKERS:
             self.ctx.stats["app_modules"] += 1
         yield from self.calls()
 
     # --- Django / Flask settings modules -------------------------------------------------
+    def setting_items(self) -> Iterator[Assignment | Setting]:
+        yield from assignments(self.tree)
+
     def settings(self, names: set[str]) -> Iterator[Finding]:
-        values: dict[str, Assignment] = {}
-        for a in assignments(self.tree):
+        values: dict[str, Assignment | Setting] = {}
+        for a in self.setting_items():
+            self.current = a
             values.setdefault(a.name, a)
             if a.name == "DEBUG":
                 yield from self.debug_setting(a.value, a.line, a.name)
             elif a.name == "ALLOWED_HOSTS":
                 yield from self.allowed_hosts(a.value, a.line)
+        self.current = None
         creds = values.get("CORS_ALLOW_CREDENTIALS")
         with_creds = creds is not None and literal(creds.value) is True
         for flag in ("CORS_ALLOW_ALL_ORIGINS", "CORS_ORIGIN_ALLOW_ALL"):
             allow_all = values.get(flag)
             if allow_all is not None and literal(allow_all.value) is True:
+                self.current = allow_all
                 yield self.cors(allow_all.line, flag, with_creds, f"{flag} = True")
         for flag in ("CORS_ALLOWED_ORIGIN_REGEXES", "CORS_ORIGIN_REGEX_WHITELIST"):
             regexes = values.get(flag)
             if regexes is None:
                 continue
             patterns = literal(regexes.value)
+            self.current = regexes
             if isinstance(patterns, (list, tuple)) and any(
                 _regex_accepts_anyone(p, full=False) for p in patterns
             ):
@@ -256,10 +275,50 @@ class AppSettingsChecker:
         )
 
 
+class ProductionSettingsChecker(AppSettingsChecker):
+    """The settings production loads, merged along their `import *` chain (the service
+    model's): judged once, each finding at the file and line that set the value, saying
+    which module inherits it when that is another file."""
+
+    def __init__(self, ctx: AuditContext, entry: Entry, django: DjangoSettings, dev: bool):
+        super().__init__(ctx, entry, ast.Module(body=[], type_ignores=[]), dev)
+        self.django = django
+
+    def setting_items(self) -> Iterator[Assignment | Setting]:
+        yield from self.django.settings.values()
+
+    def loc(self, line: int, setting: str | None = None) -> Location:
+        path = self.current.file if isinstance(self.current, Setting) else self.django.file
+        return Location(path=path, line=line, setting=setting)
+
+    def run(self) -> Iterator[Finding]:
+        self.ctx.stats["settings_modules"] += 1
+        for finding in self.settings(set(self.django.settings)):
+            path = finding.location.path
+            if path != self.django.file:
+                note = (
+                    f" (set in {path}, inherited by {self.django.module}, which production loads)"
+                )
+                finding = replace(finding, message=finding.message + note)
+            yield finding
+
+
+def _not_loaded(findings: Iterator[Finding], production: str) -> Iterator[Finding]:
+    """A settings module production does not load: its findings are information."""
+    for f in findings:
+        if f.severity is Severity.INFO:
+            yield f  # debug findings already say they are downgraded
+        else:
+            note = f" (downgraded: production loads {production}, not this module)"
+            yield replace(f, severity=Severity.INFO, message=f.message + note)
+
+
 def check_app_settings(
     ctx: AuditContext, cov: Coverage, development_paths: tuple[str, ...]
 ) -> Iterator[Finding]:
     dev_spec = path_spec(development_paths)
+    production = ctx.services.django
+    chain = set(production.chain) if production else set()
     for entry in ctx.inventory.files():
         if not entry.rel.endswith(".py"):
             continue
@@ -285,7 +344,21 @@ def check_app_settings(
             yield ctx.unreadable(entry.display, str(exc))
             continue
         cov.saw(APP_RULES, "Python file")
-        yield from AppSettingsChecker(ctx, entry, tree, dev_spec.match_file(entry.rel)).run()
+        # with the settings production loads known, another settings module is not loaded
+        # in production (dev, test, local…): its debug settings are info
+        not_loaded = (
+            production is not None and entry.rel not in chain and settings_like_path(entry.rel)
+        )
+        dev = dev_spec.match_file(entry.rel) or not_loaded
+        found = AppSettingsChecker(ctx, entry, tree, dev, entry.rel not in chain).run()
+        if not_loaded and production is not None:
+            found = _not_loaded(found, production.module)
+        yield from found
+    production_entry = next(
+        (e for e in ctx.inventory.files() if production and e.rel == production.file), None
+    )
+    if production is not None and production_entry is not None:
+        yield from ProductionSettingsChecker(ctx, production_entry, production, False).run()
     if not (ctx.stats["app_modules"] or ctx.stats["settings_modules"]):
         # debug mode can still be switched on where the service starts (startflags)
         cov.skip(

@@ -5,8 +5,6 @@ switched on by the environment or a flag (APP001), a development server or auto-
 
 from __future__ import annotations
 
-import os
-import re
 import shlex
 from collections.abc import Iterator
 
@@ -17,12 +15,11 @@ from ..base import AuditContext, Coverage
 DEBUG, DEV_SERVER, FORWARDED = "APP001", "APP005", "APP006"
 START_RULES = (DEBUG, DEV_SERVER, FORWARDED)
 TRUE = {"1", "true", "yes", "on"}
-DEV_FILE = re.compile(r"(override|[._-]dev|[._-]local|[._-]test|development)", re.IGNORECASE)
 APP_SERVERS = ("uvicorn", "gunicorn", "hypercorn")
 
 
 def _development(ctx: AuditContext, c: StartCommand) -> bool:
-    return ctx.environment == "development" or bool(DEV_FILE.search(os.path.basename(c.source)))
+    return ctx.environment == "development" or c.development_file()
 
 
 def _args(c: StartCommand) -> tuple[str, ...]:
