@@ -22,21 +22,41 @@ from hardcheck.services.model import build
 LAYOUTS = Path(__file__).parent / "data" / "services"
 NGINX = shutil.which("nginx") or ("/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None)
 
-# (rule, path, line) of every fail and error item of the headers, uploads and logging audits
-EXPECTED = {
-    "nginx-collection": {
+# (rule, path, line) of every fail and error item of the permissions, headers, uploads and
+# logging audits, as many times as each is reported
+EXPECTED: dict[str, list[tuple[str, str, int | None]]] = {
+    "nginx-collection": [
         # the /static/ location re-adds every header but X-Frame-Options
         ("HDR022", "conf.d/app.conf", 7),
         # and nothing from the disabled vhost or the template: they are not live
-    },
-    "fastapi-nginx-per-location": {
+    ],
+    "fastapi-nginx-per-location": [
         ("UPL001", "deploy/nginx/nginx.conf", 11),
         ("UPL002", "deploy/nginx/nginx.conf", 11),
-    },
-    "nginx-snippets-only": {
+    ],
+    "nginx-snippets-only": [
         # conf.d/ snippet of a container image: its include is relative to /etc/nginx
         ("HDR022", "docker/nginx/conf.d/site.conf", 5),
-    },
+    ],
+    # aiohttp bounds every body (client_max_size, 1 MiB by default): nothing to report
+    "aiohttp-bounded": [],
+    "aiohttp-unbounded": [
+        ("APP001", "app.py", 9),  # web.Application(debug=True)
+        ("UPL001", "app.py", 9),  # client_max_size=0: no limit on the path
+        ("UPL002", "app.py", 9),
+    ],
+    "two-flask-apps": [
+        # only the app without MAX_CONTENT_LENGTH; the other's limit does not cover it
+        ("UPL001", "bad/app.py", 3),
+        *[("HDR021", f"{app}/app.py", None) for app in ("bad", "good") for _ in range(2)],
+    ],
+    "django-heroku": [
+        ("APP002", "site/settings.py", 12),  # django_heroku.settings(locals()): ALLOWED_HOSTS ['*']
+        *[("HDR020", "site/settings.py", None)] * 4,  # W004, W008, W012, W016
+        *[("HDR020", "site/settings.py", 9)] * 2,  # W002, W003: middleware not installed
+        ("LOG002", "Procfile", None),
+        ("UPL001", "site/settings.py", None),
+    ],
 }
 
 
@@ -47,13 +67,23 @@ def _model(layout: str):
 
 @pytest.mark.parametrize("layout", sorted(EXPECTED))
 def test_layout_findings(layout):
-    report = hardcheck.audit(LAYOUTS / layout, only=["headers", "uploads", "logging"], cache=False)
-    got = {
-        (f.rule_id, f.location.path, f.location.line)
-        for f in report.findings
-        if f.status.value in ("fail", "error")
-    }
-    assert got == EXPECTED[layout]
+    audits = ["permissions", "headers", "uploads", "logging"]
+    report = hardcheck.audit(LAYOUTS / layout, only=audits, cache=False)
+
+    def order(t):
+        return (t[0], t[1], t[2] or 0)
+
+    got = sorted(
+        (
+            (f.rule_id, f.location.path, f.location.line)
+            for f in report.findings
+            if f.status.value in ("fail", "error")
+        ),
+        key=order,
+    )
+    assert got == sorted(EXPECTED[layout], key=order)
+    if layout == "aiohttp-bounded":  # looked, and passed
+        assert {f.status.value for f in report.findings if f.rule_id == "UPL001"} == {"pass"}
 
 
 def test_files_nothing_includes_are_not_live_configuration():
@@ -81,12 +111,13 @@ def _nginx_files(main: Path, prefix: Path) -> set[str]:
 
 
 @pytest.mark.skipif(NGINX is None, reason="nginx is not installed (scripts/test.sh installs it)")
-@pytest.mark.parametrize("layout", sorted(p.name for p in LAYOUTS.iterdir() if p.is_dir()))
+@pytest.mark.parametrize(
+    "layout", sorted(p.name for p in LAYOUTS.iterdir() if p.is_dir() and any(p.rglob("*.conf")))
+)
 def test_nginx_reads_the_files_hardcheck_reads(layout, tmp_path):
     model = _model(layout)
     root = (LAYOUTS / layout).resolve()
-    if not model.nginx.configs:
-        pytest.skip("no nginx configuration in this layout")
+    assert model.nginx.configs
     for cfg in model.nginx.configs:
         if not cfg.snippet:
             want = {str(root / f) for f in cfg.files}

@@ -30,15 +30,30 @@ from ..base import AuditContext, Coverage
 
 APP_RULES = ("APP001", "APP002", "APP003", "APP004")
 # Cheap byte test before parsing: a file without any of these cannot trigger a rule.
-MARKERS = (b"DEBUG", b"debug", b"ALLOWED_HOSTS", b"CORS", b"allow_origin")
+MARKERS = (
+    b"DEBUG",
+    b"debug",
+    b"ALLOWED_HOSTS",
+    b"CORS",
+    b"allow_origin",
+    b"django_heroku",
+    b"configure(",
+    b"from_envvar",
+    b"from_pyfile",
+    b"from_prefixed_env",
+)
 DJANGO_MARKERS = {"INSTALLED_APPS", "MIDDLEWARE", "ROOT_URLCONF", "ALLOWED_HOSTS", "DATABASES"}
-FRAMEWORK_IMPORTS = ("django", "flask", "fastapi", "starlette", "quart", "sanic")
+FRAMEWORK_IMPORTS = ("django", "flask", "fastapi", "starlette", "quart", "sanic", "aiohttp")
 # An origin no allow-list should accept: a regex that matches it accepts anyone.
 ATTACKER_ORIGIN = "https://attacker.invalid"
 
 
 def _is_settings_module(rel: str, names: set[str]) -> bool:
     return settings_like_path(rel) or len(names & DJANGO_MARKERS) >= 2
+
+
+def _module_names(node: ast.Import | ast.ImportFrom) -> list[str]:
+    return [a.name for a in node.names] if isinstance(node, ast.Import) else [node.module or ""]
 
 
 def _imports_framework(tree: ast.Module) -> bool:
@@ -83,6 +98,11 @@ class AppSettingsChecker:
         self.dev = dev
         self.main_lines = inside_main_guard(tree)
         self.current: Assignment | Setting | None = None  # the setting being judged
+        self.imports_aiohttp = any(
+            isinstance(n, (ast.Import, ast.ImportFrom))
+            and any(m.split(".")[0] == "aiohttp" for m in _module_names(n))
+            for n in ast.walk(tree)
+        )
 
     def loc(self, line: int, setting: str | None = None) -> Location:
         return Location(path=self.entry.display, line=line, setting=setting)
@@ -197,10 +217,10 @@ class AppSettingsChecker:
 
     def call(self, node: ast.Call) -> Iterator[Finding]:
         name = call_name(node)
-        if (
-            name in ("FastAPI", "Starlette", "Quart", "Sanic")
-            and literal(keyword(node, "debug")) is True
-        ):
+        aiohttp_app = name == "Application" and self.imports_aiohttp
+        if (name in ("FastAPI", "Starlette", "Quart", "Sanic") or aiohttp_app) and literal(
+            keyword(node, "debug")
+        ) is True:
             yield self.ctx.fail(
                 "APP001",
                 f"{name}(debug=True){self.debug_note()}: tracebacks are served to clients",
@@ -226,7 +246,40 @@ class AppSettingsChecker:
         ):
             assert debug is not None
             yield from self.debug_setting(debug, node.lineno, "config.DEBUG")
+        yield from self.dynamic(node, name)
         yield from self.cors_call(node, name)
+
+    # --- configuration made at run time --------------------------------------------------
+    def dynamic(self, node: ast.Call, name: str) -> Iterator[Finding]:
+        """Known helpers are modelled; configuration loaded at run time is said, not skipped."""
+        owner = call_name(node.func.value) if isinstance(node.func, ast.Attribute) else ""
+        if isinstance(node.func, ast.Attribute) and isinstance(node.func.value, ast.Name):
+            owner = node.func.value.id
+        if owner == "django_heroku" and name == "settings":
+            if literal(keyword(node, "allowed_hosts")) is not False:
+                yield self.ctx.fail(
+                    "APP002",
+                    "django_heroku.settings(locals()) sets ALLOWED_HOSTS = ['*']: any Host header "
+                    "is accepted (pass allowed_hosts=False and list the hosts)",
+                    self.loc(node.lineno, "django_heroku.settings"),
+                    evidence="django_heroku.settings(allowed_hosts=True)",
+                    key="django_heroku",
+                )
+            return
+        runtime = {
+            ("settings", "configure"): "settings.configure(…)",
+            ("config", "from_envvar"): "app.config.from_envvar(…)",
+            ("config", "from_pyfile"): "app.config.from_pyfile(…)",
+            ("config", "from_prefixed_env"): "app.config.from_prefixed_env()",
+        }.get((owner, name))
+        if runtime:
+            yield self.ctx.skipped(
+                "APP001",
+                f"{runtime} loads settings at run time: DEBUG and the others it sets could not "
+                "be judged statically",
+                self.loc(node.lineno, runtime),
+                key=f"runtime:{runtime}",
+            )
 
     def attribute_assign(self, node: ast.Assign) -> Iterator[Finding]:
         for target in node.targets:

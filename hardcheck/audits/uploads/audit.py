@@ -11,6 +11,7 @@ leaves file uploads out, so neither bounds an upload on its own.
 
 from __future__ import annotations
 
+import os
 from typing import Any, ClassVar
 
 from ... import __version__
@@ -34,6 +35,12 @@ PROBE_HARD_CAP = 64 * 1024 * 1024
 FAR_ABOVE = 4  # a count limit this many times its default is "far above"
 STATIC_RULES = ("UPL001", "UPL002", "UPL003", "UPL004", "UPL005", "UPL006")
 PROBE = "UPL007"
+UNBOUNDED_WHY = {
+    "django": "Django's DATA_UPLOAD_MAX_MEMORY_SIZE leaves file uploads out",
+    "flask": "Flask's MAX_CONTENT_LENGTH is not set (its default is unlimited)",
+    "fastapi": "FastAPI/Starlette have no body limit and no limiting middleware was found",
+    "aiohttp": "aiohttp's client_max_size is switched off (0 or None)",
+}
 PUBLIC_BINDS = ("0.0.0.0", "::", "[::]", "*")
 COUNT_DEFAULTS = {
     **GUNICORN_DEFAULTS,
@@ -182,9 +189,22 @@ class UploadsAudit(Audit):
                 )
         return out
 
+    @staticmethod
+    def app_bound(layers: Layers, app_path: str) -> Limit | None:
+        """A framework limit set for the app in `app_path`: in its module or beside it."""
+        here = os.path.dirname(app_path)
+        for limit in layers.body:
+            if (
+                limit.layer in ("flask", "fastapi", "aiohttp")
+                and limit.value is not None
+                and os.path.dirname(limit.path) == here
+            ):
+                return limit
+        return None
+
     def framework_bound(self, layers: Layers) -> Limit | None:
         for limit in layers.body:
-            if limit.layer in ("flask", "fastapi") and limit.value is not None:
+            if limit.layer in ("flask", "fastapi", "aiohttp") and limit.value is not None:
                 return limit
         return None
 
@@ -202,16 +222,24 @@ class UploadsAudit(Audit):
                             f"{limit.layer}{where} sets no limit and the application sets none either",
                         )
                     )
+        elif len(layers.apps) > 1:
+            # several applications in one tree: each is bounded by a limit of its own
+            servers = " and ".join(sorted(layers.app_servers)) or "the app server"
+            for kind, app_path, app_line in layers.apps:
+                if self.app_bound(layers, app_path) is None:
+                    gaps.append(
+                        (
+                            Location(path=app_path, line=app_line),
+                            f"the {kind} app in {app_path}: no proxy config limits the body, "
+                            f"{servers} has no body limit, and {UNBOUNDED_WHY[kind]} for this app",
+                        )
+                    )
         elif framework is None:
             app = next(iter(layers.frameworks.items()), None)
             path, line = app[1] if app else (None, None)
             servers = " and ".join(sorted(layers.app_servers)) or "the app server"
             name = app[0] if app else "the application"
-            why = {
-                "django": "Django's DATA_UPLOAD_MAX_MEMORY_SIZE leaves file uploads out",
-                "flask": "Flask's MAX_CONTENT_LENGTH is not set (its default is unlimited)",
-                "fastapi": "FastAPI/Starlette have no body limit and no limiting middleware was found",
-            }.get(name, "no layer sets a limit")
+            why = UNBOUNDED_WHY.get(name, "no layer sets a limit")
             gaps.append(
                 (
                     Location(path=path, line=line),
@@ -243,7 +271,7 @@ class UploadsAudit(Audit):
         apps = [
             lim
             for lim in layers.body
-            if lim.layer in ("flask", "django") and lim.value and lim.value > 0
+            if lim.layer in ("flask", "django", "aiohttp") and lim.value and lim.value > 0
         ]
         out = []
         for p in proxies:

@@ -47,8 +47,10 @@ LIMIT_MIDDLEWARE = re.compile(
 PYTHON_SIGNALS = re.compile(
     r"FastAPI|Starlette|Flask|uvicorn|[Mm]iddleware|MIDDLEWARE|INSTALLED_APPS|ROOT_URLCONF"
     r"|MAX_CONTENT_LENGTH|MAX_FORM_|max_files|max_fields|max_part_size|UploadFile"
+    r"|aiohttp|client_max_size"
 )
-FRAMEWORK_WORDS = re.compile(r"\b(flask|fastapi|starlette|django)\b")
+FRAMEWORK_WORDS = re.compile(r"\b(flask|fastapi|starlette|django|aiohttp)\b")
+AIOHTTP_DEFAULT = 1024**2  # aiohttp.web.Application(client_max_size=1024**2)
 
 
 @dataclass
@@ -77,6 +79,7 @@ class Layers:
         default_factory=dict
     )  # name -> where the app is
     upload_endpoints: list[tuple[str, int, str]] = field(default_factory=list)
+    apps: list[tuple[str, str, int]] = field(default_factory=list)  # (framework, path, line)
     proxies: list[str] = field(default_factory=list)
     app_servers: set[str] = field(default_factory=set)
     errors: list[tuple[str, int | None, str]] = field(default_factory=list)
@@ -323,7 +326,7 @@ class LayerReader:
         mods = [a.name for a in node.names] if isinstance(node, ast.Import) else [node.module or ""]
         for mod in mods:
             top = mod.split(".")[0]
-            if top in ("flask", "fastapi", "starlette", "django"):
+            if top in ("flask", "fastapi", "starlette", "django", "aiohttp"):
                 self.out.frameworks.setdefault(
                     "fastapi" if top == "starlette" else top, (path, None)
                 )
@@ -332,8 +335,29 @@ class LayerReader:
         name = call_name(node)
         if name in ("FastAPI", "Starlette"):
             self.out.frameworks["fastapi"] = (path, node.lineno)
+            self.out.apps.append(("fastapi", path, node.lineno))
         elif name == "Flask":
             self.out.frameworks["flask"] = (path, node.lineno)
+            self.out.apps.append(("flask", path, node.lineno))
+        elif name == "Application" and "aiohttp" in self.out.frameworks:
+            self.out.apps.append(("aiohttp", path, node.lineno))
+            # aiohttp bounds every body: client_max_size, 1 MiB unless set (0 or None: no limit)
+            self.out.frameworks["aiohttp"] = (path, node.lineno)
+            given = keyword(node, "client_max_size")
+            value = AIOHTTP_DEFAULT if given is None else const_number(given)
+            if value is NOT_LITERAL:
+                self.out.skips.append(
+                    (
+                        path,
+                        node.lineno,
+                        "client_max_size is computed; cannot be evaluated statically",
+                    )
+                )
+            else:
+                limit = value if isinstance(value, int) and value > 0 else None
+                self.out.body.append(
+                    Limit("aiohttp", "client_max_size", limit, path, node.lineno, given is not None)
+                )
         elif (
             name == "run"
             and isinstance(node.func, ast.Attribute)
