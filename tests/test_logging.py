@@ -234,3 +234,13 @@ def test_route_parameters_read_from_headers_are_not_tokens_in_urls(tmp_path, sig
     report = hardcheck.audit(root, only=["logging"], cache=False)
     statuses = {f.status.value for f in report.findings if f.rule_id == "LOG008"}
     assert statuses == ({"fail"} if in_url else {"pass"})
+
+
+def test_handler_filters_that_are_not_a_list_are_a_start_up_crash():
+    from hardcheck.audits.logging.logmodel import from_dict
+
+    cfg = from_dict(
+        {"version": 1, "handlers": {"h": {"class": "logging.StreamHandler", "filters": True}}},
+        "x.json",
+    )
+    assert ("handlers.h.filters", "must be a list") in cfg.errors

@@ -170,7 +170,11 @@ def from_dict(
         h.formatter = _name(spec.get("formatter", ""))
         if h.formatter and h.formatter not in cfg.formatters and not cfg.incremental:
             cfg.errors.append((f"{where}.formatter", f"unknown formatter {h.formatter!r}"))
-        for flt in spec.get("filters", []) or []:
+        handler_filters = spec.get("filters", []) or []
+        if not isinstance(handler_filters, list):
+            cfg.errors.append((f"{where}.filters", "must be a list"))
+            handler_filters = []
+        for flt in handler_filters:
             if isinstance(flt, str) and flt not in filters:
                 cfg.errors.append((f"{where}.filters", f"unknown filter {flt!r}"))
         h.filename = spec.get("filename")
