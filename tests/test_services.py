@@ -50,6 +50,14 @@ EXPECTED: dict[str, list[tuple[str, str, int | None]]] = {
         ("UPL001", "bad/app.py", 3),
         *[("HDR021", f"{app}/app.py", None) for app in ("bad", "good") for _ in range(2)],
     ],
+    # alembic.ini's [loggers] are the migration command's; frontend/.env is a Vite build's
+    "fullstack-frontend-alembic": [("UPL001", "backend/app/main.py", 4)],
+    "k8s-flask-debug": [("APP001", "k8s/deployment.yaml", 10)],  # FLASK_DEBUG in the pod
+    # the settings module is chosen only in compose; manage.py's default is local.py
+    "compose-settings-module": [
+        ("APP001", "shop/settings/local.py", 3),  # info: production does not load it
+        ("UPL001", "manage.py", None),
+    ],
     "django-heroku": [
         ("APP002", "site/settings.py", 12),  # django_heroku.settings(locals()): ALLOWED_HOSTS ['*']
         *[("HDR020", "site/settings.py", None)] * 4,  # W004, W008, W012, W016
@@ -84,6 +92,9 @@ def test_layout_findings(layout):
     assert got == sorted(EXPECTED[layout], key=order)
     if layout == "aiohttp-bounded":  # looked, and passed
         assert {f.status.value for f in report.findings if f.rule_id == "UPL001"} == {"pass"}
+    if layout == "fullstack-frontend-alembic":  # said, not silently dropped
+        skipped = [f for f in report.findings if f.rule_id == "RUN003"]
+        assert [f.location.path for f in skipped] == ["backend/alembic.ini"]
 
 
 def test_files_nothing_includes_are_not_live_configuration():
@@ -273,11 +284,13 @@ def test_split_settings_are_judged_as_production_loads_them():
 
 DJANGO_VERSIONS = ("4.2", "5.2")
 # the environment each Django layout needs to import its production settings
+STRONG_KEY = "k" + "7fQ2vX9mZ4pL1sT8wR3yB6nC0dH5jG_aE-uK" * 2
 DJANGO_LAYOUTS = {
     "django-split-settings": {
-        "DJANGO_SECRET_KEY": "k" + "7fQ2vX9mZ4pL1sT8wR3yB6nC0dH5jG_aE-uK" * 2,
+        "DJANGO_SECRET_KEY": STRONG_KEY,
         "DJANGO_ALLOWED_HOSTS": "example.com",
-    }
+    },
+    "compose-settings-module": {"DJANGO_SECRET_KEY": STRONG_KEY},
 }
 
 

@@ -11,6 +11,7 @@ finding and parsing these files themselves.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -26,8 +27,14 @@ class ServiceModel:
     nginx: nginx.NginxTree = field(default_factory=nginx.NginxTree)
     starts: list[StartCommand] = field(default_factory=list)
     django: DjangoSettings | None = None  # the settings production loads, merged
+    # directories of JavaScript front-ends (package.json, no Python below): their .env
+    # files are build-time configuration compiled into public bundles, not the service's
+    frontends: list[str] = field(default_factory=list)
     # files the model needed that could not be read or parsed: (display path, why)
     unreadable: list[tuple[str, str]] = field(default_factory=list)
+
+    def in_frontend(self, rel: str) -> bool:
+        return any(rel.startswith(f"{d}/") for d in self.frontends)
 
     def nginx_files(self) -> set[str]:
         """Every file the live nginx configuration is made of."""
@@ -59,6 +66,13 @@ def build(root: Path, inventory: Inventory, max_file_size: int) -> ServiceModel:
             model.unreadable.append((entry.display, str(exc)))
     model.nginx = nginx.load_tree(root, candidates)
     python = {e.rel: e for e in inventory.files() if e.rel.endswith(".py")}
+    model.frontends = sorted(
+        d
+        for d in {
+            os.path.dirname(e.rel) for e in inventory.files() if e.rel.endswith("package.json")
+        }
+        if d and not any(p.startswith(f"{d}/") for p in python)
+    )
 
     def read(rel: str) -> bytes | None:
         try:

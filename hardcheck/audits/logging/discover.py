@@ -232,7 +232,18 @@ class Discoverer:
         if suffix in STRUCTURED and any(m.decode() in text for m in DICT_MARKERS):
             self.structured(entry, suffix, text)
         if suffix in INI and "[loggers]" in text:
-            self.ini(entry, text)
+            if os.path.basename(rel) == "alembic.ini":
+                # alembic's fileConfig configures the migration command, not the service
+                self.found.problems.append(
+                    self.ctx.not_read(
+                        entry.display,
+                        "alembic.ini's [loggers] configure the alembic migration command, "
+                        "not the running service",
+                        "not-the-service",
+                    )
+                )
+            else:
+                self.ini(entry, text)
         if suffix == ".py":
             self.ctx.stats["python_files_read"] += 1
             if any(m.decode() in text for m in PY_MARKERS):

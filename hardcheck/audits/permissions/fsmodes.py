@@ -76,6 +76,8 @@ def world_writable(ctx: AuditContext, entry: Entry) -> Finding | None:
 def readable_secret(ctx: AuditContext, entry: Entry, secret: pathspec.PathSpec) -> Finding | None:
     if entry.kind != "file" or not secret.match_file(entry.rel):
         return None
+    if ctx.services.in_frontend(entry.rel):
+        return None  # a front-end's build-time .env: compiled into public bundles anyway
     if entry.mode & stat.S_IROTH:
         severity, who = Severity.HIGH, "world"
     elif entry.mode & stat.S_IRGRP:

@@ -1,0 +1,1 @@
+from shop.settings.common import *  # noqa: F403

@@ -1,0 +1,5 @@
+from .common import *  # noqa: F403
+
+DEBUG = True
+SECURE_SSL_REDIRECT = False
+SESSION_COOKIE_SECURE = False
