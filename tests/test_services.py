@@ -58,9 +58,16 @@ EXPECTED: dict[str, list[tuple[str, str, int | None]]] = {
         ("APP001", "shop/settings/local.py", 3),  # info: production does not load it
         ("UPL001", "manage.py", None),
     ],
+    # startproject's single settings module, deployed as is: what check --deploy says
+    "django-single-settings": [
+        ("APP001", "blog/settings.py", 2),
+        *[("HDR020", "blog/settings.py", None)] * 4,  # W004, W008, W012, W016: unset
+        *[("HDR020", "blog/settings.py", n) for n in (2, 3, 4, 17, 18)],  # W018 W009 W020 W019 W015
+        ("UPL001", "manage.py", None),
+    ],
     "django-heroku": [
         ("APP002", "site/settings.py", 12),  # django_heroku.settings(locals()): ALLOWED_HOSTS ['*']
-        *[("HDR020", "site/settings.py", None)] * 4,  # W004, W008, W012, W016
+        *[("HDR020", "site/settings.py", None)] * 3,  # W004, W008, W010 (sessions app only)
         *[("HDR020", "site/settings.py", 9)] * 2,  # W002, W003: middleware not installed
         ("LOG002", "Procfile", None),
         ("UPL001", "site/settings.py", None),
@@ -291,6 +298,7 @@ DJANGO_LAYOUTS = {
         "DJANGO_ALLOWED_HOSTS": "example.com",
     },
     "compose-settings-module": {"DJANGO_SECRET_KEY": STRONG_KEY},
+    "django-single-settings": {},
 }
 
 

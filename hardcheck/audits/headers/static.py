@@ -60,87 +60,42 @@ class StaticFindings:
 
 
 # (setting, Django check id, what is wrong, default, predicate saying the value is fine)
-# Django's check --deploy raises these only when SECURE_HSTS_SECONDS is set
-NEEDS_HSTS = {"security.W005", "security.W021"}
+# Django's `check --deploy` (django/core/checks/security/base.py, sessions.py, csrf.py),
+# as conditions on the effective settings: (setting, id, words, default, passes, needs).
+# `needs` is what Django checks first: "security" (SecurityMiddleware installed), "hsts"
+# (and SECURE_HSTS_SECONDS set), "csrf"/"xframe" (that middleware installed), or None.
+SECURITY_MW = "django.middleware.security.SecurityMiddleware"
+CSRF_MW = "django.middleware.csrf.CsrfViewMiddleware"
+XFRAME_MW = "django.middleware.clickjacking.XFrameOptionsMiddleware"
+SESSION_APP = "django.contrib.sessions"
+SESSION_MW = "django.contrib.sessions.middleware.SessionMiddleware"
 DJANGO = [
-    (
-        "SECURE_HSTS_SECONDS",
-        "security.W004",
-        "HSTS is not sent (SECURE_HSTS_SECONDS is unset or 0)",
-        0,
-        lambda v: isinstance(v, int) and v > 0,
-    ),
-    (
-        "SECURE_HSTS_INCLUDE_SUBDOMAINS",
-        "security.W005",
-        "HSTS does not cover subdomains",
-        False,
-        lambda v: v is True,
-    ),
-    (
-        "SECURE_HSTS_PRELOAD",
-        "security.W021",
-        "HSTS is not submitted for browser preload lists",
-        False,
-        lambda v: v is True,
-    ),
-    (
-        "SECURE_SSL_REDIRECT",
-        "security.W008",
-        "http requests are not redirected to https",
-        False,
-        lambda v: v is True,
-    ),
-    (
-        "SESSION_COOKIE_SECURE",
-        "security.W012",
-        "the session cookie is sent over plain http",
-        False,
-        lambda v: v is True,
-    ),
-    (
-        "SESSION_COOKIE_HTTPONLY",
-        "security.W013",
-        "the session cookie is readable by scripts",
-        True,
-        lambda v: v is not False,
-    ),
-    (
-        "CSRF_COOKIE_SECURE",
-        "security.W016",
-        "the CSRF cookie is sent over plain http",
-        False,
-        lambda v: v is True,
-    ),
-    (
-        "SECURE_CONTENT_TYPE_NOSNIFF",
-        "security.W006",
-        "X-Content-Type-Options: nosniff is not sent",
-        True,
-        lambda v: v is not False,
-    ),
-    (
-        "X_FRAME_OPTIONS",
-        "security.W019",
-        "X-Frame-Options is not DENY",
-        "DENY",
-        lambda v: str(v).upper() == "DENY",
-    ),
-    (
-        "SECURE_REFERRER_POLICY",
-        "security.W022",
-        "no Referrer-Policy is sent",
-        "same-origin",
-        lambda v: bool(v),
-    ),
-    (
-        "SECURE_CROSS_ORIGIN_OPENER_POLICY",
-        "security.W024",
-        "no Cross-Origin-Opener-Policy is sent",
-        "same-origin",
-        lambda v: bool(v),
-    ),
-]
+    ("SECURE_HSTS_SECONDS", "security.W004", "HSTS is not sent (SECURE_HSTS_SECONDS is unset or 0)", 0, lambda v: bool(v), "security"),
+    ("SECURE_HSTS_INCLUDE_SUBDOMAINS", "security.W005", "HSTS does not cover subdomains", False, lambda v: v is True, "hsts"),
+    ("SECURE_HSTS_PRELOAD", "security.W021", "HSTS is not submitted for browser preload lists", False, lambda v: v is True, "hsts"),
+    ("SECURE_CONTENT_TYPE_NOSNIFF", "security.W006", "X-Content-Type-Options: nosniff is not sent", True, lambda v: v is True, "security"),
+    ("SECURE_SSL_REDIRECT", "security.W008", "http requests are not redirected to https", False, lambda v: v is True, "security"),
+    ("CSRF_COOKIE_SECURE", "security.W016", "the CSRF cookie is sent over plain http", False, lambda v: v is True, "csrf"),
+    ("DEBUG", "security.W018", "DEBUG is on in deployment", False, lambda v: not v, None),
+    ("X_FRAME_OPTIONS", "security.W019", "X-Frame-Options is not DENY", "DENY", lambda v: v == "DENY", "xframe"),
+    ("ALLOWED_HOSTS", "security.W020", "ALLOWED_HOSTS is empty", [], lambda v: bool(v), None),
+    ("SECURE_REFERRER_POLICY", "security.W022", "no Referrer-Policy is sent", "same-origin", lambda v: v is not None, "security"),
+    ("SECURE_CROSS_ORIGIN_OPENER_POLICY", "security.W024", "no Cross-Origin-Opener-Policy is sent", "same-origin", lambda v: v is not None, "security"),
+    ("SECRET_KEY", "security.W009", "SECRET_KEY is weak: under 50 characters, under 5 distinct ones, or django-insecure-", "", lambda v: not _weak_key(v), None),
+]  # fmt: skip
+# session cookie flags: one id for the sessions app, one for the middleware, one for both
+SESSION_COOKIE = [
+    ("SESSION_COOKIE_SECURE", ("security.W010", "security.W011", "security.W012"), "the session cookie is sent over plain http", False),
+    ("SESSION_COOKIE_HTTPONLY", ("security.W013", "security.W014", "security.W015"), "the session cookie is readable by scripts", True),
+]  # fmt: skip
+
+
+def _weak_key(value: object) -> bool:
+    """Django's W009 test (base.py: _check_secret_key)."""
+    text = str(value)
+    return len(set(text)) < 5 or len(text) < 50 or text.startswith("django-insecure-")
+
+
 DJANGO_MIDDLEWARE = [
     (
         "django.middleware.security.SecurityMiddleware",
@@ -196,64 +151,82 @@ def judge_django(
         return
     out.django_modules += 1
     severity = "info" if development else None
-    middleware = literal(names["MIDDLEWARE"].value) if "MIDDLEWARE" in names else NOT_LITERAL
-    if isinstance(middleware, (list, tuple)):
-        for dotted, check, words in DJANGO_MIDDLEWARE:
-            if dotted not in middleware:
-                a = names["MIDDLEWARE"]
-                out.results.append(
-                    StaticResult(
-                        "HDR020",
-                        f"{words} ({check})" + _inherited(a, path, inherited_by),
-                        _file(a, path),
-                        a.line,
-                        "MIDDLEWARE",
-                        severity,
-                        key=check,
-                    )
-                )
-    hsts = names.get("SECURE_HSTS_SECONDS")
-    hsts_value = value_when_unset(hsts.value) if hsts is not None else 0
-    for setting, check, words, default, fine in DJANGO:
-        if check in NEEDS_HSTS and (hsts_value is NOT_LITERAL or not hsts_value):
-            continue  # Django raises these only when HSTS is on: off, or not known statically
+
+    def value(setting: str, default: object) -> tuple[object, str]:
+        """The effective value (a default read from the environment when that is all there
+        is), and a note when it is such a default; NOT_LITERAL when it cannot be known."""
         found = names.get(setting)
-        value = literal(found.value) if found is not None else default
-        from_env = ""
-        if value is NOT_LITERAL and found is not None:
-            # read from the environment: judged by its default, as Django would see it
-            # when the variable is unset; without a default it cannot be judged here
-            value = value_when_unset(found.value)
-            from_env = " (its default, when the environment does not set it)"
-        if value is NOT_LITERAL:
-            continue
-        if not fine(value):
-            out.results.append(
-                StaticResult(
-                    "HDR020",
-                    f"{words} ({check}){from_env}" + _inherited(found, path, inherited_by),
+        if found is None:
+            return default, ""
+        known = literal(found.value)
+        if known is not NOT_LITERAL:
+            return known, ""
+        return value_when_unset(found.value), " (its default, when the environment does not set it)"
+
+    def report(setting: str, check: str, words: str, note: str = "") -> None:
+        found = names.get(setting)
+        out.results.append(
+            StaticResult(
+                "HDR020",
+                f"{words} ({check}){note}" + _inherited(found, path, inherited_by),
+                _file(found, path),
+                found.line if found else None,
+                setting,
+                severity,
+                key=check,
+            )
+        )
+
+    middleware, _ = value("MIDDLEWARE", [])
+    apps, _ = value("INSTALLED_APPS", [])
+    if not isinstance(middleware, (list, tuple)):
+        return  # which middleware runs is not known statically: nothing can be judged
+    for dotted, check, words in DJANGO_MIDDLEWARE:
+        if dotted not in middleware:
+            report("MIDDLEWARE", check, words)
+    hsts, _ = value("SECURE_HSTS_SECONDS", 0)
+    holds = {
+        None: True,
+        "security": SECURITY_MW in middleware,
+        "hsts": SECURITY_MW in middleware and hsts is not NOT_LITERAL and bool(hsts),
+        "csrf": CSRF_MW in middleware,
+        "xframe": XFRAME_MW in middleware,
+    }
+    for setting, check, words, default, passes, needs in DJANGO:
+        if not holds[needs]:
+            continue  # Django does not raise it without what it needs
+        current, note = value(setting, default)
+        if current is NOT_LITERAL:
+            continue  # read from the environment without a default: not judged here
+        if not passes(current):
+            report(setting, check, words, note)
+        elif setting in PROMISED_HEADERS and (needs != "security" or holds["security"]):
+            found = names.get(setting)
+            out.promises.append(
+                Promise(
+                    PROMISED_HEADERS[setting],
+                    "django",
                     _file(found, path),
                     found.line if found else None,
-                    setting,
-                    severity,
-                    key=check,
                 )
             )
-        elif setting in (
-            "SECURE_HSTS_SECONDS",
-            "X_FRAME_OPTIONS",
-            "SECURE_CONTENT_TYPE_NOSNIFF",
-            "SECURE_REFERRER_POLICY",
-        ):
-            header = {
-                "SECURE_HSTS_SECONDS": "strict-transport-security",
-                "X_FRAME_OPTIONS": "x-frame-options",
-                "SECURE_CONTENT_TYPE_NOSNIFF": "x-content-type-options",
-                "SECURE_REFERRER_POLICY": "referrer-policy",
-            }[setting]
-            out.promises.append(
-                Promise(header, "django", _file(found, path), found.line if found else None)
-            )
+    app = isinstance(apps, (list, tuple)) and SESSION_APP in apps
+    session_mw = SESSION_MW in middleware
+    for setting, (for_app, for_mw, for_both), words, default in SESSION_COOKIE:
+        current, note = value(setting, default)
+        if current is NOT_LITERAL or current:
+            continue
+        check = for_both if app and session_mw else for_app if app else for_mw if session_mw else ""
+        if check:
+            report(setting, check, words, note)
+
+
+PROMISED_HEADERS = {
+    "SECURE_HSTS_SECONDS": "strict-transport-security",
+    "X_FRAME_OPTIONS": "x-frame-options",
+    "SECURE_CONTENT_TYPE_NOSNIFF": "x-content-type-options",
+    "SECURE_REFERRER_POLICY": "referrer-policy",
+}
 
 
 def _file(found: Assignment | Setting | None, path: str) -> str:
