@@ -359,3 +359,26 @@ def test_django_deploy_check_is_the_oracle(layout, django_admin, tmp_path):
         for m in re.findall(r"security\.W\d{3}", f.message)
     }
     assert ours == django, f"Django {version}"
+
+
+@pytest.mark.parametrize(
+    ("source", "expected"),
+    [
+        ("True", True),
+        ("os.environ.get('X', '1') == '1'", True),
+        ("int(os.environ.get('HSTS', '31536000'))", 31536000),
+        ("os.environ.get('REDIRECT', 'True').lower() == 'true'", True),
+        ("int(os.getenv('HSTS', DEFAULT_HSTS))", 30 * 24 * 60 * 60),  # a module-level name
+        ("env.bool('DEBUG', default=False)", False),
+        ("os.environ['REQUIRED']", "unknown"),  # no default: cannot be known
+        ("compute()", "unknown"),
+    ],
+)
+def test_settings_values_when_the_environment_is_unset(source, expected):
+    import ast
+
+    from hardcheck.readers.pyast import NOT_LITERAL, value_when_unset
+
+    module = {"DEFAULT_HSTS": ast.parse("30 * 24 * 60 * 60", mode="eval").body}
+    got = value_when_unset(ast.parse(source, mode="eval").body, module.get)
+    assert (got if got is not NOT_LITERAL else "unknown") == expected

@@ -10,7 +10,7 @@ from __future__ import annotations
 import ast
 import importlib.util
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -127,27 +127,55 @@ def env_default(node: ast.AST) -> Any:
 CONVERSIONS: dict[str, Any] = {"int": int, "float": float, "bool": bool, "str": str}
 
 
-def value_when_unset(node: ast.AST | None) -> Any:
+STRING_METHODS = ("lower", "upper", "strip", "casefold")
+
+
+def value_when_unset(
+    node: ast.AST | None, names: Callable[[str], ast.AST | None] | None = None, depth: int = 0
+) -> Any:
     """What a settings expression evaluates to when the environment variables it reads are
     not set (their defaults): a literal; `os.environ.get("X", "1")`, `env.bool("X",
-    default=True)` and the like; `int(…)`/`bool(…)` of those; `… == "1"`/`!=`/`in` of
-    those. NOT_LITERAL for anything else (a required variable, a computation)."""
+    default=True)` and the like; `int(…)`/`bool(…)` of those; `.lower()` and the like of
+    those; `… == "1"`/`!=`/`in` of those; a module-level name (`names` looks it up). NOT_LITERAL
+    for anything else (a required variable, a computation)."""
+    if depth > 10:
+        return NOT_LITERAL
     value = literal(node)
     if value is not NOT_LITERAL or node is None:
         return value
+    if isinstance(node, ast.Name) and names is not None:
+        return value_when_unset(names(node.id), names, depth + 1)
+    if isinstance(node, ast.Call) and call_name(node) in ("getenv", "get") and len(node.args) >= 2:
+        return value_when_unset(node.args[1], names, depth + 1)  # the default, maybe a name
     fallback = env_default(node)
     if fallback is not NOT_LITERAL:
         return fallback
+    if (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr in STRING_METHODS
+        and not node.args
+    ):
+        inner = value_when_unset(node.func.value, names, depth + 1)
+        return getattr(inner, node.func.attr)() if isinstance(inner, str) else NOT_LITERAL
     if isinstance(node, ast.Call) and call_name(node) in CONVERSIONS and len(node.args) == 1:
-        inner = value_when_unset(node.args[0])
+        inner = value_when_unset(node.args[0], names, depth + 1)
         if inner is NOT_LITERAL:
             return NOT_LITERAL
         try:
             return CONVERSIONS[call_name(node)](inner)
         except (TypeError, ValueError):
             return NOT_LITERAL
+    if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Mult, ast.Add, ast.Sub)):
+        left, right = (value_when_unset(n, names, depth + 1) for n in (node.left, node.right))
+        numbers = all(isinstance(v, int) and not isinstance(v, bool) for v in (left, right))
+        if numbers and abs(left) < 10**12 and abs(right) < 10**12:  # `30 * 24 * 60 * 60`
+            if isinstance(node.op, ast.Mult):
+                return left * right
+            return left + right if isinstance(node.op, ast.Add) else left - right
+        return NOT_LITERAL
     if isinstance(node, ast.Compare) and len(node.ops) == 1:
-        left, right = value_when_unset(node.left), literal(node.comparators[0])
+        left, right = value_when_unset(node.left, names, depth + 1), literal(node.comparators[0])
         if left is NOT_LITERAL or right is NOT_LITERAL:
             return NOT_LITERAL
         op = node.ops[0]

@@ -69,6 +69,15 @@ def to_dict(model: ServiceModel) -> dict[str, Any]:
             }
             for cfg in model.nginx.configs
         ],
+        "django_settings": None
+        if model.django is None
+        else {
+            "module": model.django.module,
+            "file": model.django.file,
+            "chosen_by": model.django.source,
+            "chain": model.django.chain,
+            "problems": [{"path": p, "line": n, "why": w} for p, n, w in model.django.problems],
+        },
         "not_live": sorted(model.nginx.unused),
         "unreadable": [{"path": p, "why": w} for p, w in model.unreadable],
     }
@@ -86,6 +95,18 @@ def table(model: ServiceModel) -> str:
     if not data["starts"]:
         lines.append(
             "  none found (Procfile, Dockerfile, compose, Kubernetes, systemd, entry scripts)"
+        )
+    django = data["django_settings"]
+    lines.append("Django settings production loads:")
+    if django:
+        lines.append(f"  {django['module']} ({django['file']}), chosen by {django['chosen_by']}")
+        lines.append(f"  merged from: {' <- '.join(django['chain'])}")
+        lines += [
+            f"  problem: {q['path']}:{q['line'] or ''} {q['why']}" for q in django["problems"]
+        ]
+    else:
+        lines.append(
+            "  none named (no DJANGO_SETTINGS_MODULE where the service starts, no setdefault)"
         )
     lines.append("proxy in front:")
     for p in data["proxies"]:

@@ -161,7 +161,14 @@ def judge_django(
         known = literal(found.value)
         if known is not NOT_LITERAL:
             return known, ""
-        return value_when_unset(found.value), " (its default, when the environment does not set it)"
+        return (
+            value_when_unset(found.value, lookup),
+            " (its default, when the environment does not set it)",
+        )
+
+    def lookup(name: str) -> ast.AST | None:
+        found = names.get(name)
+        return found.value if found is not None else None
 
     def report(setting: str, check: str, words: str, note: str = "") -> None:
         found = names.get(setting)
