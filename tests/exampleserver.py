@@ -43,12 +43,8 @@ class ExampleServer(RawServer):
                 answer = self.response.http or Response(
                     status=301, headers=(("Location", "https://{host}/"),)
                 )
-            data = b""
-            while b"\r\n\r\n" not in data and len(data) < 65536:
-                chunk = conn.recv(4096)
-                if not chunk:
-                    return
-                data += chunk
+            if self.read_head(conn) is None:
+                return
             if answer.answer:
                 conn.sendall(self._bytes(answer))
         except (OSError, ssl.SSLError):

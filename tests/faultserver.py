@@ -71,17 +71,25 @@ class RawServer:
     def _handle(self, conn: socket.socket) -> None:
         raise NotImplementedError
 
+    @staticmethod
+    def read_head(conn: socket.socket) -> bytes | None:
+        """The request line and headers (None when the client closed first)."""
+        data = b""
+        while b"\r\n\r\n" not in data and len(data) < 65536:
+            chunk = conn.recv(4096)
+            if not chunk:
+                return None
+            data += chunk
+        return data
+
 
 class FaultServer(RawServer):
     def _handle(self, conn: socket.socket) -> None:
         try:
             conn.settimeout(5)
-            data = b""
-            while b"\r\n\r\n" not in data and len(data) < 65536:
-                chunk = conn.recv(4096)
-                if not chunk:
-                    return
-                data += chunk
+            data = self.read_head(conn)
+            if data is None:
+                return
             path = data.split(b" ", 2)[1].decode("latin-1") if data.count(b" ") >= 2 else "/"
             self._respond(conn, path, data)
         except OSError:
