@@ -382,3 +382,32 @@ def test_settings_values_when_the_environment_is_unset(source, expected):
     module = {"DEFAULT_HSTS": ast.parse("30 * 24 * 60 * 60", mode="eval").body}
     got = value_when_unset(ast.parse(source, mode="eval").body, module.get)
     assert (got if got is not NOT_LITERAL else "unknown") == expected
+
+
+def test_a_cached_result_does_not_outlive_a_changed_start_file(tmp_path):
+    """The permissions audit is cached whole; what it reads through the service model (a
+    Dockerfile's ENV) must be part of its cache key."""
+    import os
+    import time
+
+    from tests.conftest import make_tree
+
+    root = make_tree(
+        tmp_path / "svc",
+        {
+            "Dockerfile": "FROM python:3.12\nENV FLASK_DEBUG=0\nCMD gunicorn app:app\n",
+            "app.py": "from flask import Flask\napp = Flask(__name__)\n",
+        },
+    )
+    cache = tmp_path / "cache"
+
+    def debug_findings():
+        report = hardcheck.audit(root, only=["permissions"], cache=True, cache_dir=cache)
+        return [f for f in report.findings if f.rule_id == "APP001" and f.status.value == "fail"]
+
+    assert debug_findings() == []
+    assert debug_findings() == []  # from the cache
+    (root / "Dockerfile").write_text("FROM python:3.12\nENV FLASK_DEBUG=1\nCMD gunicorn app:app\n")
+    old = time.time() - 60  # same size, a settled stamp: only the content changed
+    os.utime(root / "Dockerfile", (old, old))
+    assert [f.location.path for f in debug_findings()] == ["Dockerfile"]

@@ -65,7 +65,8 @@ class Coverage:
             self.unread.setdefault(rule, {}).setdefault(path, why)
 
     def skip(self, rules: Rules, why: str) -> None:
-        """The rules do not apply to this run (not configured, not requested…): say why."""
+        """The rules do not apply to this run (not configured, not requested…): say why.
+        A rule that does not apply is a skip even where something was looked at for it."""
         for rule in _ids(rules):
             self.not_applicable.setdefault(rule, why)
 

@@ -2,11 +2,14 @@
 so that audits judge the service rather than files one by one.
 
 It holds how the service is started (hardcheck.services.start: Procfile, Dockerfile,
-compose, Kubernetes, systemd, entry scripts, with the environment each runs with) and the
+compose, Kubernetes, systemd, entry scripts, with the environment each runs with); the
+Django settings production loads, merged along their import chain (services.django); the
 proxy in front: the nginx configuration read as nginx reads it (main configs and what they
 include, prefix-relative includes, glob(3) semantics), with the files that look like nginx
-configuration but nothing includes listed apart. Audits read `ctx.services` instead of
-finding and parsing these files themselves.
+configuration but nothing includes listed apart; and which directories are JavaScript
+front-ends. Audits read `ctx.services` instead of finding and parsing these files
+themselves. Audits whose results are cached whole (hardcheck.cache.memo) must name the
+files the model read for them in `memo_reads`.
 """
 
 from __future__ import annotations

@@ -3,10 +3,11 @@ settings (debug modes, ALLOWED_HOSTS, CORS) read statically."""
 
 from __future__ import annotations
 
+import os
 from typing import Any, ClassVar
 
 from ...inventory import path_spec
-from ...readers.appfiles import DEFAULT_DEVELOPMENT_PATHS
+from ...readers.appfiles import DEFAULT_DEVELOPMENT_PATHS, settings_like_path
 from ...readers.secretfiles import NOT_SECRET_PATTERNS, SECRET_FILE_PATTERNS
 from ...services.start import may_start
 from ..base import Audit, AuditContext, AuditOutput, Coverage, PathTest, every_path
@@ -45,12 +46,19 @@ class PermissionsAudit(Audit):
     cpu_bound = True
     worker_modules = ("hardcheck.audits.permissions.audit",)
 
-    def memo_reads(self, ctx: AuditContext):
-        return _python_file  # app settings are read from Python modules; the rest is lstat
+    def memo_reads(self, ctx: AuditContext) -> PathTest:
+        # app settings come from Python modules, start flags from the files that start the
+        # service (through the service model); the rest is lstat
+        return _reads
 
     def memo_relevant(self, rel: str, data: bytes) -> bool:
-        # check_app_settings reads Python modules and skips, unparsed, those without these
-        return rel.endswith(".py") and any(m in data for m in MARKERS)
+        # check_app_settings skips, unparsed, modules without these markers; but a settings
+        # module or an entry point can change which settings production loads without one
+        if not rel.endswith(".py"):
+            return True  # a start file
+        if settings_like_path(rel) or os.path.basename(rel) in ("manage.py", "wsgi.py", "asgi.py"):
+            return True
+        return any(m in data for m in MARKERS)
 
     def inputs(self, ctx: AuditContext) -> dict[str, PathTest]:
         tree_rules = (*FS_RULES, EXPECTED_MODES)
@@ -90,3 +98,7 @@ class PermissionsAudit(Audit):
 
 def _python_file(rel: str) -> bool:
     return rel.endswith(".py")
+
+
+def _reads(rel: str) -> bool:
+    return rel.endswith(".py") or may_start(rel)
