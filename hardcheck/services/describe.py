@@ -76,6 +76,7 @@ def to_dict(model: ServiceModel) -> dict[str, Any]:
             "file": model.django.file,
             "chosen_by": model.django.source,
             "chain": model.django.chain,
+            "relied_on": model.django.confident,
             "problems": [{"path": p, "line": n, "why": w} for p, n, w in model.django.problems],
         },
         "not_live": sorted(model.nginx.unused),
@@ -100,6 +101,10 @@ def table(model: ServiceModel) -> str:
     lines.append("Django settings production loads:")
     if django:
         lines.append(f"  {django['module']} ({django['file']}), chosen by {django['chosen_by']}")
+        if not django["relied_on"]:
+            lines.append(
+                "  only manage.py's default names it: each settings module is judged on its own"
+            )
         lines.append(f"  merged from: {' <- '.join(django['chain'])}")
         lines += [
             f"  problem: {q['path']}:{q['line'] or ''} {q['why']}" for q in django["problems"]

@@ -17,12 +17,15 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from ..inventory import path_spec
+from ..readers.appfiles import DEFAULT_DEVELOPMENT_PATHS
 from ..readers.pyast import SourceError, call_name, literal, parse_source
 from .start import StartCommand
 
 SETTINGS_ENV = "DJANGO_SETTINGS_MODULE"
 DEFAULT_FILES = ("wsgi.py", "asgi.py", "manage.py")  # in order of precedence
 MAX_CHAIN = 20
+DEV_PATHS = path_spec(DEFAULT_DEVELOPMENT_PATHS)  # tests/…: not where production starts
 
 
 @dataclass(frozen=True)
@@ -39,6 +42,9 @@ class DjangoSettings:
     module: str  # dotted name production loads
     file: str  # its display path
     source: str  # where the choice was read
+    # chosen where production starts (a start command, wsgi.py/asgi.py), not only by
+    # manage.py's default, which is usually the developer's: audits rely on it only then
+    confident: bool = True
     chain: list[str] = field(default_factory=list)  # files merged, in order
     settings: dict[str, Setting] = field(default_factory=dict)
     problems: list[tuple[str, int | None, str]] = field(default_factory=list)
@@ -94,11 +100,11 @@ class Resolver:
                     return path
         return None
 
-    def load(self, module: str, source: str) -> DjangoSettings | None:
+    def load(self, module: str, source: str, confident: bool) -> DjangoSettings | None:
         path = self.file_of(module)
         if path is None:
             return None
-        out = DjangoSettings(module, path, source)
+        out = DjangoSettings(module, path, source, confident=confident)
         self._merge(module, path, out, ())
         return out
 
@@ -175,9 +181,15 @@ def production_settings(
     )
     resolver = Resolver(python_files, read, ["", *manage_dirs])
     chosen = _from_start(starts, development)
+    confident = chosen is not None
     if chosen is None:
         for name in DEFAULT_FILES:
-            for path in sorted(p for p in python_files if os.path.basename(p) == name):
+            entry_points = sorted(
+                p
+                for p in python_files
+                if os.path.basename(p) == name and not DEV_PATHS.match_file(p)
+            )
+            for path in entry_points:
                 data = read(path)
                 try:
                     module = setdefault_in(parse_source(data, path)) if data else None
@@ -185,9 +197,10 @@ def production_settings(
                     continue
                 if module:
                     chosen = (module, f"{path} (os.environ.setdefault)")
+                    confident = name != "manage.py"
                     break
             if chosen:
                 break
     if chosen is None:
         return None
-    return resolver.load(*chosen)
+    return resolver.load(*chosen, confident)

@@ -144,6 +144,8 @@ class HeadersAudit(Audit):
         out = StaticFindings()
         dev = path_spec(DEFAULT_DEVELOPMENT_PATHS)
         production = ctx.services.django  # the settings production loads, if the tree says
+        if production is not None and not production.confident:
+            production = None  # only manage.py's default names it: judge each module
         for entry in ctx.inventory.files():
             if not entry.rel.endswith(".py") or entry.size == 0:
                 continue
@@ -161,10 +163,10 @@ class HeadersAudit(Audit):
                 cov.could_not_read(APP_RULES, entry.display, str(exc))
                 continue
             development = ctx.environment == "development" or dev.match_file(entry.rel)
-            if production is None:
-                django_settings(tree, entry.display, out, development)
-            elif entry.rel not in production.chain and settings_like_path(entry.rel):
-                django_settings(tree, entry.display, out, True)  # not what production loads
+            if production is None or entry.rel not in production.chain:
+                # a settings module outside the chain production loads is not loaded there
+                not_loaded = production is not None and settings_like_path(entry.rel)
+                django_settings(tree, entry.display, out, development or not_loaded)
             flask_config(tree, entry.display, out)
         if production is not None:
             production_django_settings(production, out)

@@ -371,6 +371,8 @@ def check_app_settings(
 ) -> Iterator[Finding]:
     dev_spec = path_spec(development_paths)
     production = ctx.services.django
+    if production is not None and not production.confident:
+        production = None  # only manage.py's default names it: judge each module
     chain = set(production.chain) if production else set()
     for entry in ctx.inventory.files():
         if not entry.rel.endswith(".py"):
