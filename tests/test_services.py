@@ -65,6 +65,14 @@ EXPECTED: dict[str, list[tuple[str, str, int | None]]] = {
         *[("HDR020", "blog/settings.py", n) for n in (2, 3, 4, 17, 18)],  # W018 W009 W020 W019 W015
         ("UPL001", "manage.py", None),
     ],
+    # an import cycle and a star import of a module the tree does not hold: named, and the
+    # rules that read production's settings cannot pass; the rest of the model still stands
+    "django-broken-chain": [
+        *[(rule, None, None) for rule in ("APP001", "APP002", "APP003", "APP004", "HDR020")],
+        *[("HDR020", "proj/settings/base.py", 5)] * 2,  # W002, W003 (inherited)
+        *[("HDR020", "proj/settings/production.py", None)] * 4,  # W004 W008 W009 W010
+        ("UPL001", "proj/wsgi.py", None),
+    ],
     "django-heroku": [
         ("APP002", "site/settings.py", 12),  # django_heroku.settings(locals()): ALLOWED_HOSTS ['*']
         *[("HDR020", "site/settings.py", None)] * 3,  # W004, W008, W010 (sessions app only)
@@ -86,7 +94,7 @@ def test_layout_findings(layout):
     report = hardcheck.audit(LAYOUTS / layout, only=audits, cache=False)
 
     def order(t):
-        return (t[0], t[1], t[2] or 0)
+        return (t[0], t[1] or "", t[2] or 0)
 
     got = sorted(
         (
@@ -99,6 +107,9 @@ def test_layout_findings(layout):
     assert got == sorted(EXPECTED[layout], key=order)
     if layout == "aiohttp-bounded":  # looked, and passed
         assert {f.status.value for f in report.findings if f.rule_id == "UPL001"} == {"pass"}
+    if layout == "django-broken-chain":
+        (error,) = [f for f in report.findings if f.rule_id == "APP001"]
+        assert "settings import cycle" in error.message and "module not found" in error.message
     if layout == "fullstack-frontend-alembic":  # said, not silently dropped
         skipped = [f for f in report.findings if f.rule_id == "RUN003"]
         assert [f.location.path for f in skipped] == ["backend/alembic.ini"]

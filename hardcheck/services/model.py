@@ -36,6 +36,14 @@ class ServiceModel:
     # files the model needed that could not be read or parsed: (display path, why)
     unreadable: list[tuple[str, str]] = field(default_factory=list)
 
+    def settings_problems(self) -> list[tuple[str, str]]:
+        """What could not be read of the settings production loads: (path, why)."""
+        if self.django is None or not self.django.confident:
+            return []
+        return [
+            (f"{path}:{line}" if line else path, why) for path, line, why in self.django.problems
+        ]
+
     def in_frontend(self, rel: str) -> bool:
         return any(rel.startswith(f"{d}/") for d in self.frontends)
 
@@ -86,6 +94,4 @@ def build(root: Path, inventory: Inventory, max_file_size: int) -> ServiceModel:
     model.django = production_settings(
         set(python), read, model.starts, StartCommand.development_file
     )
-    if model.django is not None:
-        model.unreadable += [(p, why) for p, _, why in model.django.problems]
     return model

@@ -21,6 +21,7 @@ from ...inventory import ReadSkipped, path_spec, read_text
 from ...model import Finding, Location, Severity, Status
 from ...readers.appfiles import DEFAULT_DEVELOPMENT_PATHS, settings_like_path
 from ...readers.pyast import SourceError, parse_source
+from ...services.model import is_nginx_candidate
 from ..base import Audit, AuditContext, AuditOutput, Coverage, PathTest, Rules
 from .checks import FOREIGN_ORIGIN, Result, check_all, check_tls, grade
 from .fetch import Fetched, fetch
@@ -171,7 +172,10 @@ class HeadersAudit(Audit):
         if production is not None:
             production_django_settings(production, out)
         for path, why in ctx.services.unreadable:
-            cov.could_not_read(NGINX_RULES, path, why)
+            if is_nginx_candidate(path):
+                cov.could_not_read(NGINX_RULES, path, why)
+        for path, why in ctx.services.settings_problems():
+            cov.could_not_read(DJANGO, path, why)
         for cfg in ctx.services.nginx.configs:
             nginx_headers(cfg, out)
         checked: list[tuple[Rules, int, str]] = [

@@ -370,6 +370,8 @@ def check_app_settings(
     ctx: AuditContext, cov: Coverage, development_paths: tuple[str, ...]
 ) -> Iterator[Finding]:
     dev_spec = path_spec(development_paths)
+    for path, why in ctx.services.settings_problems():
+        cov.could_not_read(APP_RULES, path, why)  # production's settings are partly unknown
     production = ctx.services.django
     if production is not None and not production.confident:
         production = None  # only manage.py's default names it: judge each module
