@@ -73,6 +73,14 @@ EXPECTED: dict[str, list[tuple[str, str, int | None]]] = {
         *[("HDR020", "proj/settings/production.py", None)] * 4,  # W004 W008 W009 W010
         ("UPL001", "proj/wsgi.py", None),
     ],
+    # a Procfile starting gunicorn with its config module: the module is the server's settings
+    "procfile-gunicorn-conf": [
+        ("APP006", "gunicorn.conf.py", 7),  # forwarded_allow_ips = "*"
+        ("LOG001", "gunicorn.conf.py", None),  # loglevel = "debug"
+        ("LOG002", "gunicorn.conf.py", None),  # no access log, no proxy
+        ("UPL001", "app/main.py", 3),
+        ("UPL004", "gunicorn.conf.py", 6),  # limit_request_field_size far above its default
+    ],
     "django-heroku": [
         ("APP002", "site/settings.py", 12),  # django_heroku.settings(locals()): ALLOWED_HOSTS ['*']
         *[("HDR020", "site/settings.py", None)] * 3,  # W004, W008, W010 (sessions app only)

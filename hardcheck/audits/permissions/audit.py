@@ -56,8 +56,11 @@ class PermissionsAudit(Audit):
         # module or an entry point can change which settings production loads without one
         if not rel.endswith(".py"):
             return True  # a start file
-        if settings_like_path(rel) or os.path.basename(rel) in ("manage.py", "wsgi.py", "asgi.py"):
+        base = os.path.basename(rel)
+        if settings_like_path(rel) or base in ("manage.py", "wsgi.py", "asgi.py"):
             return True
+        if base.startswith("gunicorn"):
+            return True  # gunicorn's config module (startflags reads reload, forwarded_allow_ips)
         return any(m in data for m in MARKERS)
 
     def inputs(self, ctx: AuditContext) -> dict[str, PathTest]:

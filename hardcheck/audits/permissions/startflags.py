@@ -5,10 +5,13 @@ switched on by the environment or a flag (APP001), a development server or auto-
 
 from __future__ import annotations
 
+import os
 import shlex
 from collections.abc import Iterator
 
+from ...inventory import ReadSkipped, read_bytes
 from ...model import Finding, Location, Severity
+from ...readers.pyast import SourceError, assignments, literal, parse_source
 from ...services.start import StartCommand, may_start
 from ..base import AuditContext, Coverage
 
@@ -41,20 +44,64 @@ def _option(args: tuple[str, ...], name: str) -> str | None:
     return value
 
 
+def gunicorn_configs(ctx: AuditContext, cov: Coverage) -> Iterator[Finding]:
+    """gunicorn.conf.py (and gunicorn*.py): the server's settings, read through the AST."""
+    for entry in ctx.inventory.files():
+        base = os.path.basename(entry.rel)
+        if not (base.startswith("gunicorn") and base.endswith(".py")):
+            continue
+        try:
+            tree = parse_source(
+                read_bytes(ctx.inventory, entry, ctx.config.max_file_size), entry.display
+            )
+        except (ReadSkipped, SourceError) as exc:
+            cov.could_not_read((DEV_SERVER, FORWARDED), entry.display, str(exc))
+            continue
+        cov.saw((DEV_SERVER, FORWARDED), "gunicorn config")
+        dev = ctx.environment == "development"
+        for a in assignments(tree, include_classes=False):
+            where = Location(path=entry.display, line=a.line, setting=a.name)
+            value = literal(a.value)
+            if a.name == "reload" and value is True:
+                yield ctx.fail(
+                    DEV_SERVER,
+                    "gunicorn config sets reload = True: the server restarts on every change "
+                    "to the source tree",
+                    where,
+                    severity=Severity.INFO if dev else None,
+                    evidence="reload = True",
+                    key="gunicorn:reload",
+                )
+            elif (
+                a.name == "forwarded_allow_ips"
+                and isinstance(value, str)
+                and "*" in {v.strip() for v in value.split(",")}
+            ):
+                yield ctx.fail(
+                    FORWARDED,
+                    "gunicorn config trusts X-Forwarded-For/-Proto from any address "
+                    "(forwarded_allow_ips = '*'): clients choose their own IP and scheme",
+                    where,
+                    evidence="forwarded_allow_ips = '*'",
+                    key="gunicorn:forwarded",
+                )
+
+
 def check_start_commands(ctx: AuditContext, cov: Coverage) -> Iterator[Finding]:
     for path, why in ctx.services.unreadable:
         if may_start(path):
             cov.could_not_read(START_RULES, path, why)
+    yield from gunicorn_configs(ctx, cov)
     starts = ctx.services.starts
     if not starts:
         cov.skip(
-            (DEV_SERVER, FORWARDED),
+            (DEV_SERVER, FORWARDED) if not cov.looked.get(DEV_SERVER) else (),
             "not applicable: no start command found (Procfile, Dockerfile, compose, "
             "Kubernetes, systemd, entry scripts)",
         )
         return
     cov.saw(START_RULES, "start command", len(starts))
-    if not any(c.program() in APP_SERVERS for c in starts):
+    if not any(c.program() in APP_SERVERS for c in starts) and not cov.looked.get(FORWARDED):
         cov.skip(FORWARDED, "not applicable: no start command runs uvicorn, gunicorn or hypercorn")
     for c in starts:
         dev = _development(ctx, c)
