@@ -81,6 +81,11 @@ EXPECTED: dict[str, list[tuple[str, str, int | None]]] = {
         ("UPL001", "app/main.py", 3),
         ("UPL004", "gunicorn.conf.py", 6),  # limit_request_field_size far above its default
     ],
+    # django-environ: env("X") takes the default environ.Env(X=(type, default)) declares
+    "django-environ": [
+        ("HDR020", "config/settings.py", 24),  # W012: env.bool(..., default=False)
+        ("UPL001", "config/settings.py", None),
+    ],
     "django-heroku": [
         ("APP002", "site/settings.py", 12),  # django_heroku.settings(locals()): ALLOWED_HOSTS ['*']
         *[("HDR020", "site/settings.py", None)] * 3,  # W004, W008, W010 (sessions app only)
@@ -389,6 +394,8 @@ def test_django_deploy_check_is_the_oracle(layout, django_admin, tmp_path):
         ("os.environ.get('REDIRECT', 'True').lower() == 'true'", True),
         ("int(os.getenv('HSTS', DEFAULT_HSTS))", 30 * 24 * 60 * 60),  # a module-level name
         ("env.bool('DEBUG', default=False)", False),
+        ("env('HSTS')", 3600),  # declared by env = environ.Env(HSTS=(int, 3600))
+        ("env.int('HSTS')", 3600),
         ("os.environ['REQUIRED']", "unknown"),  # no default: cannot be known
         ("compute()", "unknown"),
     ],
@@ -398,7 +405,10 @@ def test_settings_values_when_the_environment_is_unset(source, expected):
 
     from hardcheck.readers.pyast import NOT_LITERAL, value_when_unset
 
-    module = {"DEFAULT_HSTS": ast.parse("30 * 24 * 60 * 60", mode="eval").body}
+    module = {
+        "DEFAULT_HSTS": ast.parse("30 * 24 * 60 * 60", mode="eval").body,
+        "env": ast.parse("environ.Env(HSTS=(int, 3600))", mode="eval").body,
+    }
     got = value_when_unset(ast.parse(source, mode="eval").body, module.get)
     assert (got if got is not NOT_LITERAL else "unknown") == expected
 

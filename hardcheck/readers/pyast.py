@@ -150,6 +150,9 @@ def value_when_unset(
     fallback = env_default(node)
     if fallback is not NOT_LITERAL:
         return fallback
+    declared = _environ_schema_default(node, names)
+    if declared is not NOT_LITERAL:
+        return declared
     if (
         isinstance(node, ast.Call)
         and isinstance(node.func, ast.Attribute)
@@ -190,6 +193,25 @@ def value_when_unset(
                 return left not in right
         except TypeError:
             return NOT_LITERAL
+    return NOT_LITERAL
+
+
+def _environ_schema_default(node: ast.AST, names: Callable[[str], ast.AST | None] | None) -> Any:
+    """django-environ: `env = environ.Env(DEBUG=(bool, False))`, then `env("DEBUG")` or
+    `env.bool("DEBUG")` without a default -> the default the schema declares (False)."""
+    if not (isinstance(node, ast.Call) and node.args and names is not None):
+        return NOT_LITERAL
+    func = node.func
+    owner = func.value if isinstance(func, ast.Attribute) else func
+    variable = literal(node.args[0])
+    if not isinstance(owner, ast.Name) or not isinstance(variable, str):
+        return NOT_LITERAL
+    schema = names(owner.id)
+    if not (isinstance(schema, ast.Call) and call_name(schema) == "Env"):
+        return NOT_LITERAL
+    declared = keyword(schema, variable)
+    if isinstance(declared, ast.Tuple) and len(declared.elts) == 2:
+        return literal(declared.elts[1])
     return NOT_LITERAL
 
 
