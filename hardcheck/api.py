@@ -112,7 +112,7 @@ def discover(
         audit_schemas=audits.ConfigSchemas(),
     )
     inventory = build_inventory(root, config.include, config.exclude)
-    return build_services(root, inventory, config.max_file_size)
+    return build_services(root, inventory, config.max_file_size, config.django_settings())
 
 
 def audit(
@@ -169,7 +169,7 @@ def audit(
         else ResultCache(None, note=NO_CACHE_NOTE)
     )
     inventory = build_inventory(root, config.include, config.exclude)
-    services = build_services(root, inventory, config.max_file_size)
+    services = build_services(root, inventory, config.max_file_size, config.django_settings())
     instances = [audits.load(name)() for name in chosen]
     memo.register_probes(inventory, instances)
     inventory.recall_facts(results_cache, config.max_file_size)

@@ -94,6 +94,21 @@ def core_schema(audit_schemas: Mapping[str, dict]) -> dict:
         "timeout": {"type": "number", "exclusiveMinimum": 0},
         "jobs": {"type": "integer", "minimum": 1},
         "suppress": {"type": "array", "items": SUPPRESSION_SCHEMA},
+        "services": {
+            "type": "object",
+            "description": "what discovery cannot know, per service: [services.NAME]",
+            "additionalProperties": {
+                "type": "object",
+                "additionalProperties": False,
+                "properties": {
+                    "settings": {
+                        "type": "string",
+                        "pattern": "^[A-Za-z_][A-Za-z0-9_]*(\\.[A-Za-z_][A-Za-z0-9_]*)*$",
+                        "description": "the Django settings module production loads",
+                    }
+                },
+            },
+        },
     }
     for name, schema in audit_schemas.items():
         properties[name] = {
@@ -136,9 +151,16 @@ class Config:
     suppressions: tuple[Suppression, ...] = ()
     audit_options: dict[str, dict[str, Any]] = field(default_factory=dict)
     urls: tuple[str, ...] = ()
+    services: dict[str, dict[str, str]] = field(default_factory=dict)  # [services.NAME]
 
     def options_for(self, audit: str) -> dict[str, Any]:
         return self.audit_options.get(audit, {})
+
+    def django_settings(self) -> str | None:
+        """The settings module a [services.NAME] table names (the first, by name)."""
+        return next(
+            (t["settings"] for _, t in sorted(self.services.items()) if "settings" in t), None
+        )
 
     def describe(self) -> dict[str, Any]:
         """The effective config, for the report's run metadata."""
@@ -155,6 +177,7 @@ class Config:
             "timeout": self.timeout,
             "jobs": self.jobs,
             "suppressions": len(self.suppressions),
+            "services": {k: dict(v) for k, v in sorted(self.services.items())},
         }
 
 
@@ -346,6 +369,7 @@ def build_config(
         suppressions=suppressions,
         audit_options={k: {**data.get(k, {}), **given.get(k, {})} for k in audit_schemas},
         urls=tuple(overrides.get("urls") or ()),
+        services={str(k): dict(v) for k, v in data.get("services", {}).items()},
     )
 
 

@@ -440,3 +440,36 @@ def test_a_cached_result_does_not_outlive_a_changed_start_file(tmp_path):
     old = time.time() - 60  # same size, a settled stamp: only the content changed
     os.utime(root / "Dockerfile", (old, old))
     assert [f.location.path for f in debug_findings()] == ["Dockerfile"]
+
+
+def test_the_config_names_the_settings_module_discovery_cannot_know(tmp_path):
+    tree = tmp_path / "svc"
+    shutil.copytree(LAYOUTS / "django-split-settings", tree)
+    (tree / "hardcheck.toml").write_text('[services.web]\nsettings = "proj.settings.dev"\n')
+    from hardcheck.api import discover
+
+    model = discover(tree)
+    assert model.django is not None and model.django.module == "proj.settings.dev"
+    assert model.django.source.startswith("hardcheck config")
+    report = hardcheck.audit(tree, only=["permissions"], cache=False)
+    fails = {
+        (f.rule_id, f.location.path, f.severity.value)
+        for f in report.findings
+        if f.status.value == "fail"
+    }
+    # dev now is what production loads: base.py's DEBUG reaches it, and its ALLOWED_HOSTS '*'
+    assert fails == {
+        ("APP001", "proj/settings/base.py", "high"),
+        ("APP002", "proj/settings/dev.py", "high"),
+    }
+    (tree / "hardcheck.toml").write_text('[services.web]\nsettings = "proj.settings.nope"\n')
+    report = hardcheck.audit(tree, only=["permissions", "headers"], cache=False)
+    errors = [
+        f
+        for f in report.findings
+        if f.status.value == "error" and f.rule_id in ("APP001", "HDR020")
+    ]
+    assert len(errors) == 2 and all("no such module" in f.message for f in errors)
+    (tree / "hardcheck.toml").write_text('[services.web]\nsettings = "proj settings"\n')
+    with pytest.raises(hardcheck.ConfigError, match="services"):
+        hardcheck.audit(tree, only=["permissions"], cache=False)

@@ -173,6 +173,7 @@ def production_settings(
     read: Callable[[str], bytes | None],
     starts: list[StartCommand],
     development: Callable[[StartCommand], bool],
+    configured: str | None = None,
 ) -> DjangoSettings | None:
     """The settings production loads, merged; None when the tree names no settings module
     (or names one the tree does not hold)."""
@@ -180,6 +181,15 @@ def production_settings(
         {os.path.dirname(p) for p in python_files if os.path.basename(p) == "manage.py"}
     )
     resolver = Resolver(python_files, read, ["", *manage_dirs])
+    if configured:
+        found = resolver.load(configured, "hardcheck config ([services] settings)", True)
+        if found is not None:
+            return found
+        missing = DjangoSettings(configured, "", "hardcheck config ([services] settings)")
+        missing.problems.append(
+            ("[services] settings", None, f"{configured}: no such module in the tree")
+        )
+        return missing
     chosen = _from_start(starts, development)
     confident = chosen is not None
     if chosen is None:

@@ -56,7 +56,10 @@ def is_nginx_candidate(rel: str) -> bool:
     return rel.endswith(".conf")
 
 
-def build(root: Path, inventory: Inventory, max_file_size: int) -> ServiceModel:
+def build(
+    root: Path, inventory: Inventory, max_file_size: int, settings: str | None = None
+) -> ServiceModel:
+    """`settings`: the Django settings module the user's config names ([services.NAME])."""
     model = ServiceModel()
     candidates: list[tuple[str, str]] = []
     for entry in inventory.files():
@@ -92,6 +95,6 @@ def build(root: Path, inventory: Inventory, max_file_size: int) -> ServiceModel:
             return None
 
     model.django = production_settings(
-        set(python), read, model.starts, StartCommand.development_file
+        set(python), read, model.starts, StartCommand.development_file, settings
     )
     return model
