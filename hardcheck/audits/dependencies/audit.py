@@ -20,10 +20,9 @@ from ...model import Finding, Location, Severity, Status
 from ...safetext import display_path
 from ..base import Audit, AuditContext, AuditOutput, Coverage, PathTest
 from .declared import (
-    LOCK_FILES,
-    REQUIREMENTS_NAME,
     Declared,
     Dependency,
+    declaration_kind,
     declared_dependencies,
     environment_dependencies,
 )
@@ -202,9 +201,4 @@ class DependenciesAudit(Audit):
 
 
 def declares_dependencies(rel: str) -> bool:
-    base = os.path.basename(rel)
-    return (
-        base in LOCK_FILES
-        or base == "pyproject.toml"
-        or bool(REQUIREMENTS_NAME.search(rel) or REQUIREMENTS_NAME.search(base))
-    )
+    return declaration_kind(rel) is not None

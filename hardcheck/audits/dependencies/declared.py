@@ -296,14 +296,26 @@ def declared_dependencies(root: Path, rels: list[str]) -> Declared:
     out = Declared()
     included: set[str] = set()
     for rel in sorted(rels):
-        base = os.path.basename(rel)
-        if base in LOCK_FILES:
+        kind = declaration_kind(rel)
+        if kind == "lock":
             parse_lock(root, rel, out)
-        elif base == "pyproject.toml":
+        elif kind == "pyproject":
             parse_pyproject(root, rel, out)
-        elif REQUIREMENTS_NAME.search(rel) or REQUIREMENTS_NAME.search(base):
+        elif kind == "requirements":
             parse_requirements(root, rel, out, included)
     return out
+
+
+def declaration_kind(rel: str) -> str | None:
+    """Which kind of dependency declaration a file is, by its name (None: not one)."""
+    base = os.path.basename(rel)
+    if base in LOCK_FILES:
+        return "lock"
+    if base == "pyproject.toml":
+        return "pyproject"
+    if REQUIREMENTS_NAME.search(rel) or REQUIREMENTS_NAME.search(base):
+        return "requirements"
+    return None
 
 
 def environment_dependencies() -> Declared:

@@ -35,6 +35,9 @@ PROBE_HARD_CAP = 64 * 1024 * 1024
 FAR_ABOVE = 4  # a count limit this many times its default is "far above"
 STATIC_RULES = ("UPL001", "UPL002", "UPL003", "UPL004", "UPL005", "UPL006")
 PROBE = "UPL007"
+PROXIES = ("nginx", "apache", "caddy")
+BODY_FRAMEWORKS = ("flask", "fastapi", "aiohttp")  # whose limit bounds every body
+APP_LIMITS = ("flask", "django", "aiohttp")  # app-side byte limits a proxy's can disagree with
 UNBOUNDED_WHY = {
     "django": "Django's DATA_UPLOAD_MAX_MEMORY_SIZE leaves file uploads out",
     "flask": "Flask's MAX_CONTENT_LENGTH is not set (its default is unlimited)",
@@ -195,7 +198,7 @@ class UploadsAudit(Audit):
         here = os.path.dirname(app_path)
         for limit in layers.body:
             if (
-                limit.layer in ("flask", "fastapi", "aiohttp")
+                limit.layer in BODY_FRAMEWORKS
                 and limit.value is not None
                 and os.path.dirname(limit.path) == here
             ):
@@ -204,13 +207,13 @@ class UploadsAudit(Audit):
 
     def framework_bound(self, layers: Layers) -> Limit | None:
         for limit in layers.body:
-            if limit.layer in ("flask", "fastapi", "aiohttp") and limit.value is not None:
+            if limit.layer in BODY_FRAMEWORKS and limit.value is not None:
                 return limit
         return None
 
     def unbounded(self, ctx: AuditContext, layers: Layers) -> list[Finding]:
         framework = self.framework_bound(layers)
-        proxy_limits = [lim for lim in layers.body if lim.layer in ("nginx", "apache", "caddy")]
+        proxy_limits = [lim for lim in layers.body if lim.layer in PROXIES]
         gaps: list[tuple[Location, str]] = []
         if proxy_limits:
             for limit in proxy_limits:
@@ -265,13 +268,9 @@ class UploadsAudit(Audit):
         return out
 
     def disagree(self, ctx: AuditContext, layers: Layers) -> list[Finding]:
-        proxies = [
-            lim for lim in layers.body if lim.layer in ("nginx", "apache", "caddy") and lim.value
-        ]
+        proxies = [lim for lim in layers.body if lim.layer in PROXIES and lim.value]
         apps = [
-            lim
-            for lim in layers.body
-            if lim.layer in ("flask", "django", "aiohttp") and lim.value and lim.value > 0
+            lim for lim in layers.body if lim.layer in APP_LIMITS and lim.value and lim.value > 0
         ]
         out = []
         for p in proxies:
@@ -292,7 +291,7 @@ class UploadsAudit(Audit):
         return out
 
     def exposed(self, ctx: AuditContext, layers: Layers) -> list[Finding]:
-        if not any(lim.layer in ("nginx", "apache", "caddy") and lim.value for lim in layers.body):
+        if not any(lim.layer in PROXIES and lim.value for lim in layers.body):
             return []
         out = []
         for server, address, path, line in layers.binds:
