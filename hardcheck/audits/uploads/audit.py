@@ -135,6 +135,13 @@ class UploadsAudit(Audit):
             cov.saw(STATIC_RULES, f"request-path layer ({', '.join(sorted(names))})", len(names))
             cov.saw(STATIC_RULES, "body limit", len(layers.body))
             cov.saw(STATIC_RULES, "request limit", len(layers.counts))
+            if not any(lim.layer in PROXIES and lim.value for lim in layers.body):
+                # both compare a proxy's body limit with the layers behind it
+                cov.skip(
+                    ("UPL005", "UPL006"),
+                    "not applicable: no proxy in front sets a body limit (nothing to compare "
+                    "with, nothing to go around)",
+                )
         else:
             cov.skip(
                 STATIC_RULES, "not applicable: no web framework, app server or proxy config found"
