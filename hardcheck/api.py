@@ -112,7 +112,9 @@ def discover(
         audit_schemas=audits.ConfigSchemas(),
     )
     inventory = build_inventory(root, config.include, config.exclude)
-    return build_services(root, inventory, config.max_file_size, config.django_settings())
+    return build_services(
+        root, inventory, config.max_file_size, config.django_settings(), config.services
+    )
 
 
 def audit(
@@ -169,7 +171,9 @@ def audit(
         else ResultCache(None, note=NO_CACHE_NOTE)
     )
     inventory = build_inventory(root, config.include, config.exclude)
-    services = build_services(root, inventory, config.max_file_size, config.django_settings())
+    services = build_services(
+        root, inventory, config.max_file_size, config.django_settings(), config.services
+    )
     instances = [audits.load(name)() for name in chosen]
     memo.register_probes(inventory, instances)
     inventory.recall_facts(results_cache, config.max_file_size)
@@ -189,7 +193,10 @@ def audit(
     results = run_audits(instances, context, config.timeout)
     inventory.keep_facts(results_cache, config.max_file_size, started)
     # Fingerprints are taken before suppression so a finding keeps its id either way.
-    all_findings: list[Finding] = assign_fingerprints([f for r in results for f in r.findings])
+    all_findings: list[Finding] = [
+        f if f.location.service else f.in_service(services.service_for(f.location.path))
+        for f in assign_fingerprints([f for r in results for f in r.findings])
+    ]
     sup = apply_suppressions(
         all_findings,
         config.suppressions,

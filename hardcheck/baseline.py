@@ -30,7 +30,7 @@ def create(report) -> str:
             "fingerprint": f.fingerprint,
             "rule_id": f.rule_id,
             "severity": f.severity.value,
-            "location": f.location.display(),
+            "location": f.location.display(service=False),  # stable if services are renamed
             "title": f.title,
         }
         for f in report.findings

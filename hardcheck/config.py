@@ -105,7 +105,17 @@ def core_schema(audit_schemas: Mapping[str, dict]) -> dict:
                         "type": "string",
                         "pattern": "^[A-Za-z_][A-Za-z0-9_]*(\\.[A-Za-z_][A-Za-z0-9_]*)*$",
                         "description": "the Django settings module production loads",
-                    }
+                    },
+                    "root": {
+                        "type": "string",
+                        "pattern": "^(?!/)(?!.*(^|/)\\.\\.(/|$)).+$",
+                        "description": "the service's directory, relative to the tree",
+                    },
+                    "proxy": {
+                        "type": "string",
+                        "pattern": "^(?!/)(?!.*(^|/)\\.\\.(/|$)).+$",
+                        "description": "the nginx config in front of the service, relative to the tree",
+                    },
                 },
             },
         },

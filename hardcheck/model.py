@@ -48,8 +48,11 @@ class Location:
     line: int | None = None
     url: str | None = None
     setting: str | None = None
+    # the service of the tree it belongs to (the service model's name); not part of the
+    # fingerprint, so a finding keeps its id when discovery names services differently
+    service: str | None = None
 
-    def display(self) -> str:
+    def display(self, service: bool = True) -> str:
         parts = []
         if self.path is not None:
             parts.append(f"{self.path}:{self.line}" if self.line else self.path)
@@ -57,10 +60,15 @@ class Location:
             parts.append(self.url)
         if self.setting:
             parts.append(self.setting)
+        if self.service and service:
+            parts.append(f"(service {self.service})")
         return " ".join(parts) if parts else "-"
 
     def to_dict(self) -> dict:
-        return {"path": self.path, "line": self.line, "url": self.url, "setting": self.setting}
+        out: dict = {"path": self.path, "line": self.line, "url": self.url, "setting": self.setting}
+        if self.service is not None:
+            out["service"] = self.service
+        return out
 
 
 @dataclass(frozen=True)
@@ -90,6 +98,9 @@ class Finding:
         return "\x1f".join(
             [self.rule_id, loc.path or "", loc.url or "", loc.setting or "", self.key]
         )
+
+    def in_service(self, service: str | None) -> Finding:
+        return replace(self, location=replace(self.location, service=service))
 
     def with_fingerprint(self, occurrence: int = 0) -> Finding:
         basis = self.fingerprint_basis()

@@ -45,6 +45,11 @@ EXPECTED: dict[str, list[tuple[str, str, int | None]]] = {
         ("UPL001", "app.py", 9),  # client_max_size=0: no limit on the path
         ("UPL002", "app.py", 9),
     ],
+    # api publishes its port next to nginx; admin only on 127.0.0.1; db is not an app server
+    "compose-nginx-two-services": [
+        ("APP007", "docker-compose.yml", 8),
+        *[("HDR021", "admin/app.py", None)] * 2,
+    ],
     "two-flask-apps": [
         # only the app without MAX_CONTENT_LENGTH; the other's limit does not cover it
         ("UPL001", "bad/app.py", 3),
@@ -94,6 +99,85 @@ EXPECTED: dict[str, list[tuple[str, str, int | None]]] = {
         ("UPL001", "site/settings.py", None),
     ],
 }
+
+
+# the services a reader of each layout would name: (name, root, frameworks), and for each
+# service the start commands (file, name) and proxy locations in front of it
+SERVICES: dict[str, list[tuple[str, str, list[str]]]] = {
+    "aiohttp-bounded": [("aiohttp-bounded", ".", ["aiohttp"])],
+    "aiohttp-unbounded": [("aiohttp-unbounded", ".", ["aiohttp"])],
+    "compose-nginx-two-services": [("admin", "admin", ["flask"]), ("api", "api", ["fastapi"])],
+    "compose-settings-module": [("compose-settings-module", ".", ["django"])],
+    "django-broken-chain": [("django-broken-chain", ".", ["django"])],
+    "django-environ": [("django-environ", ".", ["django"])],
+    "django-heroku": [("django-heroku", ".", ["django"])],
+    "django-single-settings": [("django-single-settings", ".", ["django"])],
+    "django-split-settings": [("django-split-settings", ".", ["django"])],
+    "fastapi-nginx-per-location": [("fastapi-nginx-per-location", ".", ["fastapi"])],
+    "fullstack-frontend-alembic": [("fullstack-frontend-alembic", ".", ["fastapi"])],
+    "k8s-flask-debug": [("k8s-flask-debug", ".", ["flask"])],
+    "nginx-collection": [],  # nginx configuration only: no application in the tree
+    "nginx-snippets-only": [],
+    "procfile-gunicorn-conf": [("procfile-gunicorn-conf", ".", ["fastapi"])],
+    "two-flask-apps": [("bad", "bad", ["flask"]), ("good", "good", ["flask"])],
+}
+WIRING = {
+    "compose-nginx-two-services": {
+        "admin": ([("docker-compose.yml", "admin")], ["/admin/"]),
+        "api": ([("docker-compose.yml", "api")], ["/api/"]),  # through upstream api_servers
+    },
+    "django-split-settings": {"django-split-settings": ([("Dockerfile", "image")], [])},
+    "fastapi-nginx-per-location": {"fastapi-nginx-per-location": ([], ["/api/", "/upload/"])},
+    "procfile-gunicorn-conf": {
+        "procfile-gunicorn-conf": ([("Procfile", "web"), ("Procfile", "release")], [])
+    },
+}
+
+
+def test_every_layout_names_its_services():
+    assert sorted(SERVICES) == sorted(p.name for p in LAYOUTS.iterdir() if p.is_dir())
+
+
+@pytest.mark.parametrize("layout", sorted(SERVICES))
+def test_services_a_reader_would_name(layout):
+    model = _model(layout)
+    assert [(s.name, s.root, s.frameworks) for s in model.services] == SERVICES[layout]
+    for name, (starts, locations) in WIRING.get(layout, {}).items():
+        (service,) = [s for s in model.services if s.name == name]
+        assert [(c.source, c.name) for c in service.starts] == starts
+        assert [r.location for r in service.routes] == locations
+
+
+def test_findings_name_their_service():
+    report = hardcheck.audit(LAYOUTS / "two-flask-apps", only=["uploads"], cache=False)
+    (gap,) = [f for f in report.findings if f.rule_id == "UPL001" and f.status.value == "fail"]
+    assert gap.location.service == "bad" and gap.to_dict()["location"]["service"] == "bad"
+    report = hardcheck.audit(
+        LAYOUTS / "compose-nginx-two-services", only=["permissions"], cache=False
+    )
+    (exposed,) = [f for f in report.findings if f.rule_id == "APP007"]
+    assert exposed.location.service == "api"  # the compose file itself starts both
+
+
+def test_config_names_a_service_root_and_its_proxy(tmp_path):
+    tree = tmp_path / "tree"
+    shutil.copytree(LAYOUTS / "two-flask-apps", tree)
+    (tree / "ops").mkdir()
+    (tree / "ops" / "front.nginx").write_text(
+        "server { listen 80; location / { proxy_pass http://127.0.0.1:9000; } }\n"
+    )
+    (tree / "hardcheck.toml").write_text(
+        '[services.storefront]\nroot = "good"\nproxy = "ops/front.nginx"\n'
+    )
+    model = hardcheck.api.discover(tree)
+    assert [(s.name, s.root, s.configured) for s in model.services] == [
+        ("bad", "bad", False),
+        ("storefront", "good", True),
+    ]
+    (front,) = [s for s in model.services if s.name == "storefront"]
+    assert front.proxy == "ops/front.nginx" and [r.target for r in front.routes] == [
+        "http://127.0.0.1:9000"
+    ]
 
 
 def _model(layout: str):
@@ -162,8 +246,15 @@ def test_nginx_reads_the_files_hardcheck_reads(layout, tmp_path):
     assert model.nginx.configs
     for cfg in model.nginx.configs:
         if not cfg.snippet:
-            want = {str(root / f) for f in cfg.files}
-            assert _nginx_files(root / cfg.main, tmp_path) == want, cfg.main
+            # nginx -T resolves upstream hosts; compose service names resolve only inside
+            # compose's network, so a copy names loopback instead (the files are the same)
+            copy = tmp_path / "tree"
+            shutil.copytree(root, copy, dirs_exist_ok=True)
+            for conf in copy.rglob("*.conf"):
+                text = conf.read_text()
+                conf.write_text(re.sub(r"\b(api|admin):(\d+)", r"127.0.0.1:\2", text))
+            want = {str(copy / f) for f in cfg.files}
+            assert _nginx_files(copy / cfg.main, tmp_path) == want, cfg.main
             continue
         # a snippet is read by the distribution's nginx.conf (include conf.d/*.conf), with
         # its directory's parent as the prefix: put it there, as the image does

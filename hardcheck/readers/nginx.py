@@ -218,12 +218,19 @@ def inherited(chain: list[Directive], name: str) -> Directive | None:
     return None
 
 
-def load_tree(root: Path, candidates: list[tuple[str, str]]) -> NginxTree:
-    """The nginx configuration among (rel, text) candidates, as nginx would load it."""
-    nginxish = [(rel, text) for rel, text in candidates if looks_like_nginx(rel, text)]
-    mains = [rel for rel, text in nginxish if is_main_config(text)]
-    if mains:
-        configs = [load(root, rel) for rel in mains]
+def load_tree(
+    root: Path, candidates: list[tuple[str, str]], mains: set[str] | None = None
+) -> NginxTree:
+    """The nginx configuration among (rel, text) candidates, as nginx would load it.
+    `mains`: files the user's config names as a proxy's config, loaded whatever they look
+    like (as a snippet when they hold no http or events block)."""
+    named = mains or set()
+    nginxish = [(r, t) for r, t in candidates if r in named or looks_like_nginx(r, t)]
+    found = [rel for rel, text in nginxish if is_main_config(text)]
+    snippets = [rel for rel, text in nginxish if rel in named and not is_main_config(text)]
+    if found or snippets:
+        configs = [load(root, rel) for rel in found]
+        configs += [load(root, rel, snippet=True) for rel in snippets]
         included = included_files(configs)
         configs = [c for c in configs if c.main not in included]
     else:

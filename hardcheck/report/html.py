@@ -60,7 +60,7 @@ SCRIPT = """
       const badge = document.createElement('span'); badge.className = 'sev sev-' + f.severity; badge.textContent = f.severity; sevCell.appendChild(badge);
       cell(tr, f.audit);
       cell(tr, f.rule_id + ' ' + f.title);
-      const l = f.location; cell(tr, [l.path ? l.path + (l.line ? ':' + l.line : '') : '', l.url || '', l.setting || ''].filter(Boolean).join(' '), 'loc');
+      const l = f.location; cell(tr, [l.path ? l.path + (l.line ? ':' + l.line : '') : '', l.url || '', l.setting || '', l.service ? '(service ' + l.service + ')' : ''].filter(Boolean).join(' '), 'loc');
       const msg = cell(tr, f.message, 'msg');
       if (f.status === 'fail') {
         const d = document.createElement('details'); const s = document.createElement('summary'); s.textContent = 'expected · rollback';

@@ -23,7 +23,7 @@ from ..model import (
     SuppressionOutcome,
 )
 
-SCHEMA_VERSION = "1.2.0"
+SCHEMA_VERSION = "1.3.0"
 PENALTY = {
     Severity.CRITICAL: 25,
     Severity.HIGH: 15,

@@ -54,6 +54,8 @@ def _result(f: Finding, index: dict[str, int], suppression: dict | None = None) 
     }
     if f.upstream_id:
         properties["upstreamId"] = f.upstream_id
+    if f.location.service:
+        properties["service"] = f.location.service
     if suppression:
         result["suppressions"] = [suppression]
     return result

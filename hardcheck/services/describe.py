@@ -13,7 +13,9 @@ import re
 from typing import Any
 
 from ..safetext import safe
+from .apps import Service
 from .model import ServiceModel
+from .routes import Route
 from .start import StartCommand
 
 SHOWN_VALUES = re.compile(
@@ -45,7 +47,13 @@ def _argv(argv: tuple[str, ...]) -> list[str]:
 
 
 def start_dict(c: StartCommand) -> dict[str, Any]:
+    shown = {
+        "ports": [safe(p) for p in c.ports],
+        "image": safe(c.image),
+        "context": c.context,
+    }
     return {
+        **({k: v for k, v in shown.items() if v} if c.kind == "compose" else {}),
         "source": c.source,
         "line": c.line,
         "kind": c.kind,
@@ -56,9 +64,47 @@ def start_dict(c: StartCommand) -> dict[str, Any]:
     }
 
 
-def to_dict(model: ServiceModel) -> dict[str, Any]:
+def route_dict(r: Route) -> dict[str, Any]:
     return {
-        "starts": [start_dict(c) for c in model.starts],
+        "config": r.config,
+        "server": safe(r.server),
+        "location": safe(r.location),
+        "directive": r.directive,
+        "target": safe(r.target),
+        "addresses": [safe(a) for a in r.addresses],
+        "path": r.file,
+        "line": r.line,
+    }
+
+
+def service_dict(service: Service, model: ServiceModel) -> dict[str, Any]:
+    django = model.django
+    return {
+        "name": safe(service.name),
+        "root": service.root,
+        "root_from": "config" if service.configured else "discovered",
+        "frameworks": service.frameworks,
+        "entrypoints": [
+            {"framework": e.framework, "path": e.path, "line": e.line, "name": safe(e.name)}
+            for e in service.entrypoints
+        ],
+        "started_by": [
+            {"source": c.source, "line": c.line, "kind": c.kind, "name": safe(c.name)}
+            for c in service.starts
+        ],
+        "routes": [route_dict(r) for r in service.routes],
+        "proxy": service.proxy,
+        "django_settings": django.module
+        if django is not None and django.file and service.holds(django.file)
+        else None,
+    }
+
+
+def to_dict(model: ServiceModel) -> dict[str, Any]:
+    owner = {id(c): s.name for s in model.services for c in s.starts}
+    return {
+        "services": [service_dict(s, model) for s in model.services],
+        "starts": [{**start_dict(c), "service": owner.get(id(c))} for c in model.starts],
         "proxies": [
             {
                 "kind": "nginx",
@@ -84,15 +130,56 @@ def to_dict(model: ServiceModel) -> dict[str, Any]:
     }
 
 
+def _at(path: str, line: int | None) -> str:
+    return f"{path}:{line}" if line else path
+
+
+def _services(data: dict[str, Any]) -> list[str]:
+    lines = ["services:"]
+    for s in data["services"]:
+        root = "the tree" if s["root"] == "." else f"{s['root']}/"
+        how = ", root from the config" if s["root_from"] == "config" else ""
+        lines.append(f"  {s['name']} ({root}{how}): {', '.join(s['frameworks']) or 'no app found'}")
+        for e in s["entrypoints"]:
+            lines.append(
+                f"    entrypoint  {e['framework']} {e['name']} in {_at(e['path'], e['line'])}"
+            )
+        for c in s["started_by"]:
+            lines.append(f"    started by  {c['kind']} {c['name']} ({_at(c['source'], c['line'])})")
+        if not s["started_by"]:
+            lines.append("    started by  nothing in the tree says how it is started")
+        if s["django_settings"]:
+            lines.append(f"    settings    {s['django_settings']}")
+        for r in s["routes"]:
+            lines.append(
+                f"    behind      nginx {r['server']} location {r['location']} -> {r['target']}"
+                f" ({_at(r['path'], r['line'])})"
+            )
+        if s["proxy"]:
+            lines.append(f"    proxy       {s['proxy']} (named in the config)")
+    if not data["services"]:
+        lines.append(
+            "  none found: no Django, Flask, FastAPI/Starlette or aiohttp application"
+            " (other frameworks are not modelled)"
+        )
+    return lines
+
+
 def table(model: ServiceModel) -> str:
     data = to_dict(model)
-    lines = ["start commands:"]
+    lines = _services(data)
+    lines.append("start commands:")
     for s in data["starts"] or []:
-        where = f"{s['source']}:{s['line']}" if s["line"] else s["source"]
         env = " ".join(f"{k}={v}" for k, v in s["env"].items())
         command = " ".join(s["argv"]) or "(no command: environment only)"
         lines.append(f"  {s['kind']:<10} {s['name']:<12} {command}")
-        lines.append(f"  {'':<10} {'':<12} {where}" + (f"  env: {env}" if env else ""))
+        extra = f"  -> {s['service']}" if s["service"] else "  -> no service found for it"
+        if s.get("ports"):
+            extra += f"  ports: {' '.join(s['ports'])}"
+        lines.append(
+            f"  {'':<10} {'':<12} {_at(s['source'], s['line'])}{extra}"
+            + (f"  env: {env}" if env else "")
+        )
     if not data["starts"]:
         lines.append(
             "  none found (Procfile, Dockerfile, compose, Kubernetes, systemd, entry scripts)"

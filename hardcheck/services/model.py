@@ -20,13 +20,16 @@ from pathlib import Path
 
 from ..inventory import Inventory, ReadSkipped, read_bytes, read_text
 from ..readers import nginx
-from . import start
+from . import apps, routes, start
+from .apps import Service
 from .django import DjangoSettings, production_settings
 from .start import StartCommand
 
 
 @dataclass
 class ServiceModel:
+    # the services in the tree: entrypoints, the start commands and proxy routes of each
+    services: list[Service] = field(default_factory=list)
     nginx: nginx.NginxTree = field(default_factory=nginx.NginxTree)
     starts: list[StartCommand] = field(default_factory=list)
     django: DjangoSettings | None = None  # the settings production loads, merged
@@ -47,6 +50,27 @@ class ServiceModel:
     def in_frontend(self, rel: str) -> bool:
         return any(rel.startswith(f"{d}/") for d in self.frontends)
 
+    def service_for(self, path: str | None) -> str | None:
+        """The service a file belongs to: the innermost service root holding it; a start
+        file or nginx config serving one service; the only service; else None."""
+        if not self.services:
+            return None
+        if path is None:  # a URL, a setting no file holds
+            return self.services[0].name if len(self.services) == 1 else None
+        inner = [s for s in self.services if s.root != "." and s.holds(path)]
+        if inner:
+            return max(inner, key=lambda s: len(s.root)).name
+        serving = {s.name for s in self.services for c in s.starts if c.source == path}
+        serving |= {
+            s.name for s in self.services for r in s.routes if path in self._config_files(r.config)
+        }
+        if len(serving) == 1:
+            return serving.pop()
+        return self.services[0].name if len(self.services) == 1 else None
+
+    def _config_files(self, main: str) -> list[str]:
+        return next((c.files for c in self.nginx.configs if c.main == main), [])
+
     def nginx_files(self) -> set[str]:
         """Every file the live nginx configuration is made of."""
         return {f for cfg in self.nginx.configs for f in cfg.files}
@@ -57,13 +81,20 @@ def is_nginx_candidate(rel: str) -> bool:
 
 
 def build(
-    root: Path, inventory: Inventory, max_file_size: int, settings: str | None = None
+    root: Path,
+    inventory: Inventory,
+    max_file_size: int,
+    settings: str | None = None,
+    configured: dict[str, dict[str, str]] | None = None,
 ) -> ServiceModel:
-    """`settings`: the Django settings module the user's config names ([services.NAME])."""
+    """`settings`: the Django settings module the user's config names; `configured`: the
+    config's [services.NAME] tables (root, proxy)."""
+    configured = configured or {}
+    proxies = {t["proxy"]: name for name, t in configured.items() if t.get("proxy")}
     model = ServiceModel()
     candidates: list[tuple[str, str]] = []
     for entry in inventory.files():
-        wanted_nginx = is_nginx_candidate(entry.rel)
+        wanted_nginx = is_nginx_candidate(entry.rel) or entry.rel in proxies
         if entry.size == 0 or not (wanted_nginx or start.may_start(entry.rel)):
             continue
         try:
@@ -78,7 +109,7 @@ def build(
             model.starts.extend(start.commands(entry.rel, entry.display, text))
         except start.StartError as exc:
             model.unreadable.append((entry.display, str(exc)))
-    model.nginx = nginx.load_tree(root, candidates)
+    model.nginx = nginx.load_tree(root, candidates, mains=set(proxies))
     python = {e.rel: e for e in inventory.files() if e.rel.endswith(".py")}
     model.frontends = sorted(
         d
@@ -97,4 +128,42 @@ def build(
     model.django = production_settings(
         set(python), read, model.starts, StartCommand.development_file, settings
     )
+    model.services = apps.discover(
+        python,
+        {e.rel for e in inventory.files(content_only=False)},
+        read,
+        root.name,
+        {name: t["root"].strip("/") or "." for name, t in configured.items() if t.get("root")},
+        model.django.file if model.django and model.django.file else None,
+    )
+    _connect(model, proxies)
     return model
+
+
+def _connect(model: ServiceModel, proxies: dict[str, str]) -> None:
+    """Each start command and proxy route to the service it starts or sends requests to."""
+    owned: list[tuple[StartCommand, Service | None]] = []
+    for command in model.starts:
+        service = routes.service_of(command, model.services)
+        owned.append((command, service))
+        if service is not None:
+            service.starts.append(command)
+    by_name = {s.name: s for s in model.services}
+    for cfg in model.nginx.configs:
+        if apps.NOT_SERVICES.match_file(cfg.main):
+            continue
+        # a proxy config inside a service's root is that service's own
+        holders = [s for s in model.services if s.root != "." and s.holds(cfg.main)]
+        home = max(holders, key=lambda s: len(s.root)) if holders else None
+        candidates = [(c, s) for c, s in owned if home is None or s is home]
+        for route in routes.routes(cfg):
+            service = (
+                routes.route_to(route, candidates) or home or by_name.get(proxies.get(cfg.main, ""))
+            )
+            if service is None and len(model.services) == 1:
+                service = model.services[0]
+            if service is not None:
+                service.routes.append(route)
+    for name, path in ((n, p) for p, n in proxies.items()):
+        if name in by_name:
+            by_name[name].proxy = path

@@ -42,6 +42,11 @@ class StartCommand:
     name: str  # process type, compose service, container, unit…
     argv: tuple[str, ...]  # the command as written (may be empty: environment only)
     env: tuple[tuple[str, str], ...] = ()  # what it runs with, as written
+    # compose only: the ports it publishes on the host, as written ("8000:8000",
+    # "127.0.0.1:8000:8000"), its image and the directory it is built from (tree-relative)
+    ports: tuple[str, ...] = ()
+    image: str = ""
+    context: str | None = None
 
     def environment(self) -> dict[str, str]:
         return dict(self.env)
@@ -224,7 +229,37 @@ def _compose(path: str, text: str) -> Iterator[StartCommand]:
                 str(name),
                 _first_command(argv),
                 _env_pairs(spec.get("environment")),
+                ports=_ports(spec.get("ports")),
+                image=str(spec.get("image") or ""),
+                context=_context(path, spec.get("build")),
             )
+
+
+def _ports(value: Any) -> tuple[str, ...]:
+    """compose `ports`, short ("8000:8000") or long ({published, target, host_ip}) form."""
+    out = []
+    for item in value if isinstance(value, list) else []:
+        if isinstance(item, dict):
+            host = item.get("host_ip")
+            published = item.get("published", "")
+            target = item.get("target", "")
+            out.append(":".join(str(p) for p in (host, published, target) if p not in (None, "")))
+        elif isinstance(item, (str, int)):
+            out.append(str(item))
+    return tuple(out)
+
+
+def _context(path: str, build: Any) -> str | None:
+    context = build.get("context", ".") if isinstance(build, dict) else build
+    if not isinstance(context, str) or "://" in context:
+        return None
+    dockerfile = build.get("dockerfile") if isinstance(build, dict) else None
+    if isinstance(dockerfile, str) and not os.path.isabs(dockerfile):
+        # what is built is the Dockerfile's directory's: `context: .` with
+        # `dockerfile: frontend/Dockerfile` is the front-end's image
+        context = os.path.join(context, os.path.dirname(dockerfile))
+    joined = os.path.normpath(os.path.join(os.path.dirname(path), context))
+    return None if joined.startswith("..") else joined
 
 
 def _pod_spec(doc: dict) -> dict | None:

@@ -416,9 +416,12 @@ def check_app_settings(
     )
     if production is not None and production_entry is not None:
         yield from ProductionSettingsChecker(ctx, production_entry, production, False).run()
-    if not (ctx.stats["app_modules"] or ctx.stats["settings_modules"]):
+    frameworks = {f for s in ctx.services.services for f in s.frameworks}
+    if not (ctx.stats["app_modules"] or ctx.stats["settings_modules"] or frameworks):
         # debug mode can still be switched on where the service starts (startflags)
         cov.skip(
             APP_RULES[1:] if ctx.services.starts else APP_RULES,
             "not applicable: no Django, Flask, FastAPI or Starlette code or settings found",
         )
+    elif "django" not in frameworks and not ctx.stats["settings_modules"]:
+        cov.skip(("APP002",), "not applicable: no Django service (ALLOWED_HOSTS is Django's)")

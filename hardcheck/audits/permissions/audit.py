@@ -104,4 +104,5 @@ def _python_file(rel: str) -> bool:
 
 
 def _reads(rel: str) -> bool:
-    return rel.endswith(".py") or may_start(rel)
+    # .conf: APP007 takes a compose service built from the nginx config's directory as a proxy
+    return rel.endswith((".py", ".conf")) or may_start(rel)

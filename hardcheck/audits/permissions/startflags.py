@@ -1,11 +1,13 @@
 """Debug and development modes where the service is started, from the service model's
 start commands (Procfile, Dockerfile, compose, Kubernetes, systemd, entry scripts): debug
 switched on by the environment or a flag (APP001), a development server or auto-reload
-(APP005), and forwarded headers trusted from any address (APP006)."""
+(APP005), forwarded headers trusted from any address (APP006), and an app server that
+compose publishes on the host next to the proxy that should be its only way in (APP007)."""
 
 from __future__ import annotations
 
 import os
+import re
 import shlex
 from collections.abc import Iterator
 
@@ -15,8 +17,10 @@ from ...readers.pyast import SourceError, assignments, literal, parse_source
 from ...services.start import StartCommand, may_start
 from ..base import AuditContext, Coverage
 
-DEBUG, DEV_SERVER, FORWARDED = "APP001", "APP005", "APP006"
-START_RULES = (DEBUG, DEV_SERVER, FORWARDED)
+DEBUG, DEV_SERVER, FORWARDED, AROUND_PROXY = "APP001", "APP005", "APP006", "APP007"
+START_RULES = (DEBUG, DEV_SERVER, FORWARDED, AROUND_PROXY)
+PROXY_IMAGE = re.compile(r"(?i)(^|[/_-])(nginx|traefik|caddy|haproxy|envoy|openresty)([:@_-]|$)")
+LOOPBACK = ("127.", "localhost", "[::1]", "::1")
 TRUE = {"1", "true", "yes", "on"}
 APP_SERVERS = ("uvicorn", "gunicorn", "hypercorn")
 
@@ -95,7 +99,9 @@ def check_start_commands(ctx: AuditContext, cov: Coverage) -> Iterator[Finding]:
     starts = ctx.services.starts
     if not starts:
         cov.skip(
-            (DEV_SERVER, FORWARDED) if not cov.looked.get(DEV_SERVER) else (),
+            (DEV_SERVER, FORWARDED, AROUND_PROXY)
+            if not cov.looked.get(DEV_SERVER)
+            else (AROUND_PROXY,),
             "not applicable: no start command found (Procfile, Dockerfile, compose, "
             "Kubernetes, systemd, entry scripts)",
         )
@@ -108,6 +114,52 @@ def check_start_commands(ctx: AuditContext, cov: Coverage) -> Iterator[Finding]:
         yield from _debug(ctx, c, dev)
         yield from _dev_server(ctx, c, dev)
         yield from _forwarded(ctx, c)
+    yield from _around_proxy(ctx, cov)
+
+
+def _is_proxy(ctx: AuditContext, c: StartCommand) -> bool:
+    if PROXY_IMAGE.search(c.image) or PROXY_IMAGE.search(c.name):
+        return True
+    context = c.context
+    return context is not None and any(
+        cfg.main.startswith(f"{context}/") for cfg in ctx.services.nginx.configs
+    )
+
+
+def _published(port: str) -> bool:
+    """Is a compose `ports` entry reachable from other hosts? ("8000" alone publishes an
+    ephemeral host port on every interface.)"""
+    parts = port.split(":")
+    return len(parts) < 3 or not parts[0].startswith(LOOPBACK)
+
+
+def _around_proxy(ctx: AuditContext, cov: Coverage) -> Iterator[Finding]:
+    apps = {id(c): s.name for s in ctx.services.services for c in s.starts}
+    composed: dict[str, list[StartCommand]] = {}
+    for c in ctx.services.starts:
+        if c.kind == "compose":
+            composed.setdefault(c.source, []).append(c)
+    fronted = {f: cs for f, cs in composed.items() if any(_is_proxy(ctx, c) for c in cs)}
+    if not fronted:
+        cov.skip(AROUND_PROXY, "not applicable: no compose file runs a proxy in front of the app")
+        return
+    for source, commands in fronted.items():
+        for c in commands:
+            if id(c) not in apps or _is_proxy(ctx, c):
+                continue
+            for port in (p for p in c.ports if _published(p)):
+                dev = _development(ctx, c)
+                yield ctx.fail(
+                    AROUND_PROXY,
+                    f"compose {c.name!r} (service {apps[id(c)]}) publishes {port} on every host "
+                    "interface, next to the proxy in the same file: clients can reach the app "
+                    "server around the proxy's limits, headers and TLS"
+                    + (" (downgraded: a development start file)" if dev else ""),
+                    Location(path=source, line=c.line, setting="ports", service=apps[id(c)]),
+                    severity=Severity.INFO if dev else None,
+                    evidence=f"ports: {port}",
+                    key=f"compose:{c.name}:{port}",
+                )
 
 
 def _finding(ctx, rule, c: StartCommand, message, setting, dev, base: Severity | None = None):

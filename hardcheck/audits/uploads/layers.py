@@ -23,6 +23,7 @@ from ...readers.pyast import (
     literal,
     parse_source,
 )
+from ...services.start import kind_of
 from ..base import AuditContext
 
 NGINX_DEFAULT = 1024 * 1024  # client_max_body_size when never set
@@ -209,7 +210,9 @@ class LayerReader:
     def command(self, cmd: ServerCommand) -> None:
         self.out.app_servers.add(cmd.server)
         bind = cmd.option("--bind", "-b") if cmd.server == "gunicorn" else cmd.option("--host")
-        if bind:
+        # in compose a container binds 0.0.0.0 to be reachable at all: what is exposed is
+        # what `ports` publishes on the host, which APP007 judges
+        if bind and kind_of(cmd.path, "") != "compose":
             self.out.binds.append((cmd.server, bind, cmd.path, cmd.line))
         if cmd.server == "gunicorn":
             for setting in GUNICORN_DEFAULTS:
