@@ -27,6 +27,7 @@ from .checks import FOREIGN_ORIGIN, Result, check_all, check_tls, grade
 from .fetch import Fetched, fetch
 from .static import (
     StaticFindings,
+    aiohttp_session,
     django_settings,
     flask_config,
     nginx_headers,
@@ -37,8 +38,8 @@ from .static import (
 LIVE_RULES = (*(f"HDR{n:03d}" for n in range(1, 17)), "HDR017", "HDR019")
 TLS, FETCHED, PROMISES = "HDR013", "HDR018", "HDR024"
 STRICT_ONLY = ("HDR015", "HDR016")
-DJANGO, FLASK = "HDR020", "HDR021"
-APP_RULES = (DJANGO, FLASK)
+DJANGO, FLASK, AIOHTTP_SESSION = "HDR020", "HDR021", "HDR025"
+APP_RULES = (DJANGO, FLASK, AIOHTTP_SESSION)
 NGINX_RULES = ("HDR022", "HDR023")
 
 
@@ -156,7 +157,7 @@ class HeadersAudit(Audit):
                 if not exc.deliberate:
                     cov.could_not_read(APP_RULES, entry.display, str(exc))
                 continue  # deliberate skips are the permissions and secrets audits' items
-            if not any(m in text for m in ("MIDDLEWARE", "INSTALLED_APPS", "Flask(")):
+            if not any(m in text for m in ("MIDDLEWARE", "INSTALLED_APPS", "Flask(", "Storage(")):
                 continue
             try:
                 tree = parse_source(text.encode("utf-8"), entry.display)
@@ -169,6 +170,7 @@ class HeadersAudit(Audit):
                 not_loaded = production is not None and settings_like_path(entry.rel)
                 django_settings(tree, entry.display, out, development or not_loaded)
             flask_config(tree, entry.display, out)
+            aiohttp_session(tree, entry.display, out)
         if production is not None:
             production_django_settings(production, out)
         for path, why in ctx.services.unreadable:
@@ -181,6 +183,7 @@ class HeadersAudit(Audit):
         checked: list[tuple[Rules, int, str]] = [
             (DJANGO, out.django_modules, "Django settings module"),
             (FLASK, out.flask_apps, "Flask app"),
+            (AIOHTTP_SESSION, out.aiohttp_sessions, "aiohttp_session storage"),
             (NGINX_RULES, out.nginx_configs, "nginx config"),
         ]
         for rules, count, kind in checked:

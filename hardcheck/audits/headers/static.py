@@ -56,6 +56,7 @@ class StaticFindings:
     promises: list[Promise] = field(default_factory=list)
     django_modules: int = 0
     flask_apps: int = 0
+    aiohttp_sessions: int = 0  # aiohttp_session cookie storages constructed
     nginx_configs: int = 0
 
 
@@ -275,6 +276,67 @@ def flask_config(tree: ast.Module, path: str, out: StaticFindings) -> None:
                     key=setting,
                 )
             )
+
+
+# aiohttp_session's cookie storages: AbstractStorage(cookie_name, domain, max_age, path,
+# secure=None, httponly=True, samesite=None): no Secure and no SameSite unless given
+AIOHTTP_STORAGES = ("EncryptedCookieStorage", "NaClCookieStorage", "SimpleCookieStorage")
+AIOHTTP_STORAGE_KINDS = (*AIOHTTP_STORAGES, "RedisStorage", "MemcachedStorage")
+AIOHTTP_FLAGS = [
+    ("secure", None, lambda v: v is True, "the session cookie is sent over plain http"),
+    ("httponly", True, lambda v: v is not False, "the session cookie is readable by scripts"),
+    (
+        "samesite",
+        None,
+        lambda v: isinstance(v, str) and v.lower() in ("lax", "strict"),
+        "the session cookie has no SameSite attribute",
+    ),
+]
+
+
+def aiohttp_session(tree: ast.Module, path: str, out: StaticFindings) -> None:
+    """aiohttp_session storages: their cookie flags, and SimpleCookieStorage, which keeps the
+    session as plain JSON in the cookie (its docs: for testing only)."""
+    imported = any(
+        (isinstance(n, ast.ImportFrom) and (n.module or "").startswith("aiohttp_session"))
+        or (
+            isinstance(n, ast.Import) and any(a.name.startswith("aiohttp_session") for a in n.names)
+        )
+        for n in ast.walk(tree)
+    )
+    if not imported:
+        return
+    for node in ast.walk(tree):
+        if not (isinstance(node, ast.Call) and call_name(node) in AIOHTTP_STORAGE_KINDS):
+            continue
+        out.aiohttp_sessions += 1
+        kind = call_name(node)
+        if kind == "SimpleCookieStorage":
+            out.results.append(
+                StaticResult(
+                    "HDR025",
+                    "aiohttp_session SimpleCookieStorage keeps the session as plain, unsigned "
+                    "JSON in the cookie: clients read and rewrite it",
+                    path,
+                    node.lineno,
+                    kind,
+                    key=f"{kind}:storage",
+                )
+            )
+        for flag, default, fine, words in AIOHTTP_FLAGS:
+            given = keyword(node, flag)
+            value = default if given is None else literal(given)
+            if value is not NOT_LITERAL and not fine(value):
+                out.results.append(
+                    StaticResult(
+                        "HDR025",
+                        f"aiohttp_session {kind}({flag}={value!r}): {words}",
+                        path,
+                        node.lineno,
+                        flag,
+                        key=f"{kind}:{flag}",
+                    )
+                )
 
 
 def nginx_headers(cfg: nginx.NginxConfig, out: StaticFindings) -> None:
