@@ -44,6 +44,7 @@ EXPECTED: dict[str, list[tuple[str, str, int | None]]] = {
         ("APP001", "app.py", 9),  # web.Application(debug=True)
         ("UPL001", "app.py", 9),  # client_max_size=0: no limit on the path
         ("UPL002", "app.py", 9),
+        *[("HDR025", "app.py", 16)] * 3,  # aiohttp_session: httponly=False, no secure/samesite
     ],
     # api publishes its port next to nginx; admin only on 127.0.0.1; db is not an app server
     "compose-nginx-two-services": [
