@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 import hardcheck
+from hardcheck.api import discover
 from hardcheck.inventory import build_inventory
 from hardcheck.services.model import build
 
@@ -149,6 +150,25 @@ def test_services_a_reader_would_name(layout):
         assert [r.location for r in service.routes] == locations
 
 
+SAMPLES = Path(__file__).parent.parent / "sample_configs"
+
+
+@pytest.mark.parametrize(
+    ("sample", "frameworks", "starts", "routes"),
+    [
+        ("django-app", ["django"], [], ["/"]),
+        ("flask-app", ["flask"], [], []),
+        ("hardened-fastapi", ["fastapi"], ["Procfile"], ["/"]),
+        ("insecure-fastapi", ["fastapi"], ["Procfile"], ["/", "/upload"]),
+    ],
+)
+def test_each_sample_is_one_service(sample, frameworks, starts, routes):
+    (service,) = discover(SAMPLES / sample).services
+    assert (service.name, service.root, service.frameworks) == (sample, ".", frameworks)
+    assert [c.source for c in service.starts] == starts
+    assert [r.location for r in service.routes] == routes
+
+
 def test_findings_name_their_service():
     report = hardcheck.audit(LAYOUTS / "two-flask-apps", only=["uploads"], cache=False)
     (gap,) = [f for f in report.findings if f.rule_id == "UPL001" and f.status.value == "fail"]
@@ -170,7 +190,7 @@ def test_config_names_a_service_root_and_its_proxy(tmp_path):
     (tree / "hardcheck.toml").write_text(
         '[services.storefront]\nroot = "good"\nproxy = "ops/front.nginx"\n'
     )
-    model = hardcheck.api.discover(tree)
+    model = discover(tree)
     assert [(s.name, s.root, s.configured) for s in model.services] == [
         ("bad", "bad", False),
         ("storefront", "good", True),
@@ -565,3 +585,18 @@ def test_the_config_names_the_settings_module_discovery_cannot_know(tmp_path):
     (tree / "hardcheck.toml").write_text('[services.web]\nsettings = "proj settings"\n')
     with pytest.raises(hardcheck.ConfigError, match="services"):
         hardcheck.audit(tree, only=["permissions"], cache=False)
+
+
+def test_a_limit_anywhere_in_its_service_bounds_that_app_only(tmp_path):
+    files = {
+        "shop/requirements.txt": "flask\n",
+        "shop/config.py": "class Config:\n    MAX_CONTENT_LENGTH = 4 * 1024 * 1024\n",
+        "shop/app/__init__.py": "from flask import Flask\n\napp = Flask(__name__)\n",
+        "blog/app.py": "from flask import Flask\n\napp = Flask(__name__)\n",
+    }
+    for name, text in files.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text)
+    report = hardcheck.audit(tmp_path, only=["uploads"], cache=False)
+    gaps = [f for f in report.findings if f.rule_id == "UPL001" and f.status.value == "fail"]
+    assert [(f.location.path, f.location.service) for f in gaps] == [("blog/app.py", "blog")]

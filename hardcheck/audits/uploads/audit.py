@@ -200,15 +200,19 @@ class UploadsAudit(Audit):
         return out
 
     @staticmethod
-    def app_bound(layers: Layers, app_path: str) -> Limit | None:
-        """A framework limit set for the app in `app_path`: in its module or beside it."""
+    def app_bound(ctx: AuditContext, layers: Layers, app_path: str) -> Limit | None:
+        """A framework limit set for the app in `app_path`: in its service (the model's),
+        or, where no service holds it, in its module or beside it."""
         here = os.path.dirname(app_path)
+        service = ctx.services.service_for(app_path)
+
+        def same_app(path: str) -> bool:
+            if service is not None:
+                return ctx.services.service_for(path) == service
+            return os.path.dirname(path) == here
+
         for limit in layers.body:
-            if (
-                limit.layer in BODY_FRAMEWORKS
-                and limit.value is not None
-                and os.path.dirname(limit.path) == here
-            ):
+            if limit.layer in BODY_FRAMEWORKS and limit.value is not None and same_app(limit.path):
                 return limit
         return None
 
@@ -236,7 +240,7 @@ class UploadsAudit(Audit):
             # several applications in one tree: each is bounded by a limit of its own
             servers = " and ".join(sorted(layers.app_servers)) or "the app server"
             for kind, app_path, app_line in layers.apps:
-                if self.app_bound(layers, app_path) is None:
+                if self.app_bound(ctx, layers, app_path) is None:
                     gaps.append(
                         (
                             Location(path=app_path, line=app_line),
