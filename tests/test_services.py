@@ -8,6 +8,7 @@ files nginx does.
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import subprocess
@@ -173,6 +174,15 @@ def test_findings_name_their_service():
     report = hardcheck.audit(LAYOUTS / "two-flask-apps", only=["uploads"], cache=False)
     (gap,) = [f for f in report.findings if f.rule_id == "UPL001" and f.status.value == "fail"]
     assert gap.location.service == "bad" and gap.to_dict()["location"]["service"] == "bad"
+    from hardcheck.report import render_text
+
+    rendered = {
+        fmt: render_text(fmt, report) for fmt in ("sarif", "junit", "openmetrics", "markdown")
+    }
+    assert json.loads(rendered["sarif"])["runs"][0]["results"][0]["properties"]["service"] == "bad"
+    assert "(service bad)" in rendered["junit"] and "(service bad)" in rendered["markdown"]
+    assert "hardcheck_findings{target=" in rendered["openmetrics"]
+    assert 'service="bad",severity="high",status="fail"' in rendered["openmetrics"]
     report = hardcheck.audit(
         LAYOUTS / "compose-nginx-two-services", only=["permissions"], cache=False
     )

@@ -30,14 +30,17 @@ def render(report: Report, options: RenderOptions) -> str:
             )
             out.append(f"{name}{{{rendered}}} {value:g}")
 
-    counted = Counter((f.audit, f.severity.value, f.status.value) for f in report.findings)
+    counted = Counter(
+        (f.audit, f.location.service or "", f.severity.value, f.status.value)
+        for f in report.findings
+    )
     family(
         "hardcheck_findings",
         "gauge",
-        "Checklist items by audit, severity and status.",
+        "Checklist items by audit, service (empty: none holds it), severity and status.",
         [
-            ({"audit": a, "severity": s, "status": st}, n)
-            for (a, s, st), n in sorted(counted.items())
+            ({"audit": a, "service": svc, "severity": s, "status": st}, n)
+            for (a, svc, s, st), n in sorted(counted.items())
         ],
     )
     family("hardcheck_score", "gauge", "Overall score, 0-100.", [({}, report.score)])
