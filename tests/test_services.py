@@ -58,6 +58,9 @@ EXPECTED: dict[str, list[tuple[str, str, int | None]]] = {
         ("UPL001", "bad/app.py", 3),
         *[("HDR021", f"{app}/app.py", None) for app in ("bad", "good") for _ in range(2)],
     ],
+    # uWSGI started with its ini: the ini's options are the command's (py-autoreload);
+    # nginx allows 5m, Django's DATA_UPLOAD_MAX_MEMORY_SIZE default binds at 2.5 MiB
+    "uwsgi-ini": [("APP005", "Procfile", 1), ("UPL005", "deploy/nginx.conf", 3)],
     # alembic.ini's [loggers] are the migration command's; frontend/.env is a Vite build's
     "fullstack-frontend-alembic": [("UPL001", "backend/app/main.py", 4)],
     "k8s-flask-debug": [("APP001", "k8s/deployment.yaml", 10)],  # FLASK_DEBUG in the pod
@@ -123,6 +126,7 @@ SERVICES: dict[str, list[tuple[str, str, list[str]]]] = {
     "nginx-snippets-only": [],
     "procfile-gunicorn-conf": [("procfile-gunicorn-conf", ".", ["fastapi"])],
     "two-flask-apps": [("bad", "bad", ["flask"]), ("good", "good", ["flask"])],
+    "uwsgi-ini": [("uwsgi-ini", ".", ["django"])],
 }
 WIRING = {
     "compose-nginx-two-services": {
@@ -130,6 +134,7 @@ WIRING = {
         "api": ([("docker-compose.yml", "api")], ["/api/"]),  # through upstream api_servers
     },
     "django-split-settings": {"django-split-settings": ([("Dockerfile", "image")], [])},
+    "uwsgi-ini": {"uwsgi-ini": ([("Procfile", "web")], ["/"])},
     "fastapi-nginx-per-location": {"fastapi-nginx-per-location": ([], ["/api/", "/upload/"])},
     "procfile-gunicorn-conf": {
         "procfile-gunicorn-conf": ([("Procfile", "web"), ("Procfile", "release")], [])
@@ -168,6 +173,23 @@ def test_each_sample_is_one_service(sample, frameworks, starts, routes):
     assert (service.name, service.root, service.frameworks) == (sample, ".", frameworks)
     assert [c.source for c in service.starts] == starts
     assert [r.location for r in service.routes] == routes
+
+
+def test_a_route_reaches_the_server_listening_on_its_port():
+    from hardcheck.services import routes
+
+    model = _model("uwsgi-ini")
+    (web,) = model.starts
+    assert "3031" in routes.listens(web)  # socket = 127.0.0.1:3031, from deploy/uwsgi.ini
+    (route,) = routes.routes(model.nginx.configs[0])
+    assert route.addresses == ("127.0.0.1:3031",)
+    assert routes.route_to(route, [(web, model.services[0])]) is model.services[0]
+    other = _model("compose-nginx-two-services")
+    owned = [(c, next((s for s in other.services if c in s.starts), None)) for c in other.starts]
+    api, admin = routes.routes(other.nginx.configs[0])
+    assert api.addresses == ("api:8000",)  # upstream api_servers, resolved
+    assert routes.route_to(api, owned).name == "api"
+    assert routes.route_to(admin, owned).name == "admin"
 
 
 def test_findings_name_their_service():
@@ -445,6 +467,7 @@ DJANGO_LAYOUTS = {
     },
     "compose-settings-module": {"DJANGO_SECRET_KEY": STRONG_KEY},
     "django-single-settings": {},
+    "uwsgi-ini": {"DJANGO_SECRET_KEY": STRONG_KEY},  # hardened: Django raises nothing
 }
 
 

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from ..inventory import Inventory, ReadSkipped, read_bytes, read_text
 from ..readers import nginx
-from . import apps, routes, start
+from . import apps, routes, start, uwsgi
 from .apps import Service
 from .django import DjangoSettings, production_settings
 from .start import StartCommand
@@ -110,6 +110,15 @@ def build(
         except start.StartError as exc:
             model.unreadable.append((entry.display, str(exc)))
     model.nginx = nginx.load_tree(root, candidates, mains=set(proxies))
+    inis = {e.rel: e for e in inventory.files() if e.rel.endswith(".ini")}
+
+    def read_ini(rel: str) -> str | None:
+        try:
+            return read_text(inventory, inis[rel], max_file_size)
+        except ReadSkipped:
+            return None
+
+    model.starts = [uwsgi.expand(c, set(inis), read_ini, model.unreadable) for c in model.starts]
     python = {e.rel: e for e in inventory.files() if e.rel.endswith(".py")}
     model.frontends = sorted(
         d

@@ -39,7 +39,7 @@ DEFAULT_PORTS = {
 }
 PORT_OPTIONS = ("--port", "-p")
 FLAGS = ("--reload", "--proxy-headers", "--preload", "--daemon", "-D", "--factory", "--debug")
-BIND_OPTIONS = ("--bind", "-b", "--host", "-h")
+BIND_OPTIONS = ("--bind", "-b", "--host", "-h", "--http", "--http-socket", "--socket", "-s")
 
 
 @dataclass(frozen=True)
@@ -70,7 +70,12 @@ def _option(argv: tuple[str, ...], names: tuple[str, ...]) -> list[str]:
 def listens(command: StartCommand) -> set[str]:
     """The ports (as strings) and unix sockets ("unix:/run/app.sock") a command listens on."""
     program = command.program()
-    argv = command.argv
+    env = command.environment()
+    # uWSGI's $(PORT), the shell's ${PORT}/$PORT: from the environment the command runs with
+    argv = tuple(
+        PLACEHOLDER.sub(lambda m: env.get(m.group(1) or m.group(2) or m.group(3), m.group(0)), t)
+        for t in command.argv
+    )
     out: set[str] = set()
     for bind in _option(argv, BIND_OPTIONS):
         if bind.startswith("unix:"):
@@ -112,7 +117,7 @@ def app_modules(command: StartCommand) -> list[str]:
             m = APP_REFERENCE.match(token)
             if m:
                 found.append(m.group(1))
-    found += [v.split(":")[0] for v in _option(argv, ("--app", "-A", "--wsgi-file"))]
+    found += [v.split(":")[0] for v in _option(argv, ("--app", "-A", "--wsgi-file", "--module"))]
     flask_app = command.environment().get("FLASK_APP")
     if flask_app:
         found.append(flask_app.split(":")[0])
@@ -212,6 +217,7 @@ def routes(cfg: nginx.NginxConfig) -> list[Route]:
     return out
 
 
+PLACEHOLDER = re.compile(r"\$\((\w+)\)|\$\{(\w+)\}|\$(\w+)")
 LOCAL = ("", "127.0.0.1", "localhost", "[::1]", "::1")
 
 

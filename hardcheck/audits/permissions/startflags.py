@@ -199,6 +199,16 @@ def _dev_server(ctx: AuditContext, c: StartCommand, dev: bool) -> Iterator[Findi
         what = "`fastapi dev` runs uvicorn with --reload"
     if what:
         yield _finding(ctx, DEV_SERVER, c, what, program, dev)
+    autoreload = _option(args, "--py-autoreload")
+    if autoreload not in (None, "0", "false"):
+        yield _finding(
+            ctx,
+            DEV_SERVER,
+            c,
+            f"uWSGI py-autoreload={autoreload} restarts on every change to the source tree",
+            "py-autoreload",
+            dev,
+        )
     if program in APP_SERVERS and "--reload" in args:
         yield _finding(
             ctx,
