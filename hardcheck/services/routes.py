@@ -23,7 +23,7 @@ from urllib.parse import urlsplit
 
 from ..readers import nginx
 from .apps import NOT_SERVICES, Service
-from .start import SERVING, StartCommand
+from .start import SERVING, StartCommand, option_values
 
 APP_REFERENCE = re.compile(r"^([A-Za-z_][\w.]*)(?::([A-Za-z_][\w.]*(?:\(.*\))?))?$")
 DEFAULT_PORTS = {
@@ -55,18 +55,6 @@ class Route:
     service: str | None = None
 
 
-def _option(argv: tuple[str, ...], names: tuple[str, ...]) -> list[str]:
-    values = []
-    for i, token in enumerate(argv):
-        name, eq, value = token.partition("=")
-        if name in names:
-            if eq:
-                values.append(value)
-            elif i + 1 < len(argv):
-                values.append(argv[i + 1])
-    return values
-
-
 def listens(command: StartCommand) -> set[str]:
     """The ports (as strings) and unix sockets ("unix:/run/app.sock") a command listens on."""
     program = command.program()
@@ -77,14 +65,14 @@ def listens(command: StartCommand) -> set[str]:
         for t in command.argv
     )
     out: set[str] = set()
-    for bind in _option(argv, BIND_OPTIONS):
+    for bind in option_values(argv, BIND_OPTIONS):
         if bind.startswith("unix:"):
             out.add(bind)
         elif bind.startswith("fd://"):
             continue
         elif ":" in bind:
             out.add(bind.rsplit(":", 1)[1])
-    out |= set(_option(argv, PORT_OPTIONS))
+    out |= set(option_values(argv, PORT_OPTIONS))
     if program in ("manage.py", "django-admin") and "runserver" in argv:
         after = argv[argv.index("runserver") + 1 :]
         address = next((a for a in after if not a.startswith("-")), "")
@@ -117,7 +105,9 @@ def app_modules(command: StartCommand) -> list[str]:
             m = APP_REFERENCE.match(token)
             if m:
                 found.append(m.group(1))
-    found += [v.split(":")[0] for v in _option(argv, ("--app", "-A", "--wsgi-file", "--module"))]
+    found += [
+        v.split(":")[0] for v in option_values(argv, ("--app", "-A", "--wsgi-file", "--module"))
+    ]
     flask_app = command.environment().get("FLASK_APP")
     if flask_app:
         found.append(flask_app.split(":")[0])

@@ -66,6 +66,19 @@ class StartCommand:
         return ""
 
 
+def option_values(argv: tuple[str, ...], names: tuple[str, ...]) -> list[str]:
+    """Every value given to any of `names` (`--opt value` or `--opt=value`), in order."""
+    values = []
+    for i, token in enumerate(argv):
+        name, eq, value = token.partition("=")
+        if name in names:
+            if eq:
+                values.append(value)
+            elif i + 1 < len(argv):
+                values.append(argv[i + 1])
+    return values
+
+
 def may_start(rel: str) -> bool:
     """Could this file say how the service starts? (By name: cheap, before reading it.)"""
     lower = os.path.basename(rel).lower()

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from ...inventory import ReadSkipped, read_bytes
 from ...model import Finding, Location, Severity
 from ...readers.pyast import SourceError, assignments, literal, parse_source
-from ...services.start import StartCommand, may_start
+from ...services.start import StartCommand, may_start, option_values
 from ..base import AuditContext, Coverage
 
 DEBUG, DEV_SERVER, FORWARDED, AROUND_PROXY = "APP001", "APP005", "APP006", "APP007"
@@ -39,13 +39,9 @@ def _args(c: StartCommand) -> tuple[str, ...]:
 
 
 def _option(args: tuple[str, ...], name: str) -> str | None:
-    value = None
-    for i, arg in enumerate(args):
-        if arg == name and i + 1 < len(args):
-            value = args[i + 1]
-        elif arg.startswith(name + "="):
-            value = arg.split("=", 1)[1]
-    return value
+    """The option's value as the server takes it: the last one given."""
+    values = option_values(args, (name,))
+    return values[-1] if values else None
 
 
 def gunicorn_configs(ctx: AuditContext, cov: Coverage) -> Iterator[Finding]:
