@@ -149,7 +149,7 @@ def test_headers_with_nothing_to_read_is_a_skip_and_says_what_ran(tmp_path):
     report = hardcheck.audit(with_nginx, only=["headers"], cache=False)
     (summary,) = report.audits
     assert summary.status.value == "pass"
-    assert "2 of 24 checks ran; 22 did not" in summary.message, summary.message
+    assert "2 of 25 checks ran; 23 did not" in summary.message, summary.message
     assert "no URL given" in summary.message
     reasons = {f.rule_id: f.message for f in report.findings if f.status.value == "skip"}
     assert reasons["HDR020"] == "not applicable: no Django settings module found"
