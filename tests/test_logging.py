@@ -101,7 +101,10 @@ def test_yaml_alias_bomb_is_bounded(tmp_path):
     )
     root = make_tree(tmp_path / "t", {"logging.yaml": "version: 1\nhandlers: {}\n" + bomb})
     report = hardcheck.audit(root, only=["logging"], timeout=30)
-    assert report.complete
+    # refused before it is built (9**9 values), and said: the rules that needed it are errors
+    assert not report.complete
+    (error, *_) = [f for f in report.findings if f.status.value == "error"]
+    assert "logging.yaml" in error.message and "alias bomb" in error.message
 
 
 def test_uvicorn_ini_log_config_keeps_existing_loggers(tmp_path):

@@ -18,10 +18,7 @@ from typing import Any
 
 import yaml
 
-try:  # the C loader is much faster; the pure one is the same safe loader
-    from yaml import CSafeLoader as _Loader
-except ImportError:  # pragma: no cover
-    from yaml import SafeLoader as _Loader  # type: ignore[assignment]
+from ..readers import yamlsafe
 
 POD_KINDS = {"Pod", "Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job", "CronJob"}
 ENV_LINE = re.compile(r"^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)=(\S*)")
@@ -200,7 +197,7 @@ def _json_list(value: str) -> Any:
 
 def _yaml_documents(text: str) -> list[Any]:
     try:
-        return [d for d in yaml.load_all(text, Loader=_Loader) if isinstance(d, dict)]
+        return [d for d in yamlsafe.load_all(text) if isinstance(d, dict)]
     except yaml.YAMLError as exc:
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise StartError(f"YAML does not parse: {first[:200]}") from None

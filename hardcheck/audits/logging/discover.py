@@ -19,7 +19,7 @@ import yaml
 from ... import _toml
 from ...inventory import Entry, ReadSkipped, is_binary, read_text
 from ...model import Finding
-from ...readers import nginx
+from ...readers import nginx, yamlsafe
 from ...readers.cmdline import ServerCommand, commands_in, is_deployment_file
 from ...readers.pyast import (
     SourceError,
@@ -73,10 +73,6 @@ GUNICORN_SETTINGS = (
     "logconfig_dict",
     "errorlog",
 )
-
-
-class _SafeLoader(yaml.SafeLoader):
-    """Safe loading only: tags that would construct Python objects are errors."""
 
 
 @dataclass
@@ -133,7 +129,7 @@ def _load_structured(suffix: str, text: str) -> Any:
         return json.loads(text)
     if suffix == ".toml":
         return _toml.loads(text)
-    return yaml.load(text, Loader=_SafeLoader)
+    return yamlsafe.load(text)
 
 
 def _nginx_logs(directives: list[nginx.Directive]) -> Iterator[NginxLog]:
