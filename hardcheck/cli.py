@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from .catalogue import Response
 
 from . import __version__
+from .config import MAX_JOBS, MAX_TIMEOUT
 
 EXIT_USAGE = 2
 SEVERITIES = ("critical", "high", "medium", "low", "info")
@@ -157,14 +158,14 @@ def audit_options(flags: dict[str, Any]) -> dict[str, dict[str, Any]]:
 )
 @click.option(
     "--timeout",
-    type=click.FloatRange(min=0, min_open=True),
+    type=click.FloatRange(min=0, min_open=True, max=MAX_TIMEOUT),
     help="Seconds each audit may take [default: 600].",
 )
 @click.option(
     "--jobs",
     "-j",
-    type=click.IntRange(min=1),
-    help="Worker processes for CPU-heavy audits [default: the usable cores].",
+    type=click.IntRange(min=1, max=MAX_JOBS),
+    help="Worker processes for CPU-heavy audits, at most the usable cores [default: the usable cores].",
 )
 @click.option(
     "--history",

@@ -55,10 +55,15 @@ def parse_size(value: Any) -> int:
     return int(float(match.group(1)) * _SIZE_UNITS[match.group(2).lower()])
 
 
-def _size_schema() -> dict:
+MAX_SIZE = 1024**4  # 1 TiB: any size option above it is a typo, and overflows reads
+MAX_JOBS = 256  # workers are processes: more is a typo (and each costs memory)
+MAX_TIMEOUT = 7 * 24 * 3600.0  # a week, in seconds
+
+
+def size_schema(minimum: int = 0) -> dict:
     return {
         "anyOf": [
-            {"type": "integer", "minimum": 0},
+            {"type": "integer", "minimum": minimum, "maximum": MAX_SIZE},
             {"type": "string", "pattern": SIZE_PATTERN},
         ],
         "description": "bytes, or a string with a unit: '512KiB', '10MiB'",
@@ -90,9 +95,9 @@ def core_schema(audit_schemas: Mapping[str, dict]) -> dict:
         "only": STRING_LIST,
         "skip": STRING_LIST,
         "owners": {"type": "object", "additionalProperties": {"type": "string"}},
-        "max-file-size": _size_schema(),
-        "timeout": {"type": "number", "exclusiveMinimum": 0},
-        "jobs": {"type": "integer", "minimum": 1},
+        "max-file-size": size_schema(),
+        "timeout": {"type": "number", "exclusiveMinimum": 0, "maximum": MAX_TIMEOUT},
+        "jobs": {"type": "integer", "minimum": 1, "maximum": MAX_JOBS},
         "suppress": {"type": "array", "items": SUPPRESSION_SCHEMA},
         "services": {
             "type": "object",
@@ -347,6 +352,8 @@ def build_config(
         raise ConfigError(f"--environment {environment!r}: allowed: {', '.join(ENVIRONMENTS)}")
     try:
         max_file_size = parse_size(merged.get("max-file-size", DEFAULT_MAX_FILE_SIZE))
+        if max_file_size > MAX_SIZE:
+            raise ValueError(f"{max_file_size} bytes is above the ceiling of 1 TiB")
     except ValueError as exc:
         raise ConfigError(f"{source}: 'max-file-size': {exc}") from None
     given = overrides.get("audit_options") or {}
@@ -375,7 +382,8 @@ def build_config(
         owners=dict(data.get("owners", {})),
         max_file_size=max_file_size,
         timeout=float(merged.get("timeout", DEFAULT_TIMEOUT)),
-        jobs=int(merged.get("jobs") or default_jobs()),
+        # CPU-heavy audits gain nothing from more workers than usable cores
+        jobs=min(int(merged.get("jobs") or default_jobs()), default_jobs()),
         suppressions=suppressions,
         audit_options={k: {**data.get(k, {}), **given.get(k, {})} for k in audit_schemas},
         urls=tuple(overrides.get("urls") or ()),

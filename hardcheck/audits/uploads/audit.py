@@ -15,7 +15,7 @@ import os
 from typing import Any, ClassVar
 
 from ... import __version__
-from ...config import parse_size
+from ...config import parse_size, size_schema
 from ...model import Finding, Location, Severity, Status
 from ..base import Audit, AuditContext, AuditOutput, Coverage, PathTest
 from .layers import (
@@ -69,10 +69,7 @@ def _loc(limit: Limit) -> Location:
 class UploadsAudit(Audit):
     name = "uploads"
     config_schema: ClassVar[dict[str, Any]] = {
-        "max-body": {
-            "anyOf": [{"type": "integer", "minimum": 1}, {"type": "string"}],
-            "description": "policy maximum, e.g. '10MiB'",
-        },
+        "max-body": {**size_schema(minimum=1), "description": "policy maximum, e.g. '10MiB'"},
         "enforced-by": {
             "type": "string",
             "description": "an upstream that enforces the limit (documented skip)",
