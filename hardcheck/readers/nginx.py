@@ -23,6 +23,7 @@ from __future__ import annotations
 import glob
 import os
 import re
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -48,6 +49,7 @@ class NginxConfig:
     files: list[str] = field(default_factory=list)
     errors: list[tuple[str, int | None, str]] = field(default_factory=list)
     snippet: bool = False  # no main config in the tree: read as if inside http { }
+    max_size: int = 2 * 1024 * 1024  # an included file larger than this is not read
 
 
 @dataclass
@@ -97,8 +99,13 @@ def is_main_config(text: str) -> bool:
     return MAIN_BLOCK.search(text) is not None
 
 
-def load(root: Path, rel: str, *, snippet: bool = False) -> NginxConfig:
-    cfg = NginxConfig(main=rel, snippet=snippet)
+DEFAULT_MAX_SIZE = 2 * 1024 * 1024
+
+
+def load(
+    root: Path, rel: str, *, snippet: bool = False, max_size: int = DEFAULT_MAX_SIZE
+) -> NginxConfig:
+    cfg = NginxConfig(main=rel, snippet=snippet, max_size=max_size)
     real_root = os.path.realpath(root)
     here = os.path.dirname(os.path.join(root, rel))
     # a main config's includes are relative to its directory (the prefix); a snippet's
@@ -115,6 +122,25 @@ def _load_file(
         cfg.errors.append((rel, None, f"include cycle: {' -> '.join((*chain, rel))}"))
         return []
     path = os.path.join(root, rel)
+    # crossplane opens included files itself: the inventory's checks apply to them here
+    # (a regular file, within max-file-size), or a 100 MB include is parsed whole
+    try:
+        info = os.lstat(path)
+    except OSError as exc:
+        cfg.errors.append((rel, None, f"cannot be read: {exc.strerror or exc}"))
+        return []
+    if not stat.S_ISREG(info.st_mode):
+        cfg.errors.append((rel, None, "not a regular file; not read"))
+        return []
+    if info.st_size > cfg.max_size:
+        cfg.errors.append(
+            (
+                rel,
+                None,
+                f"larger than max-file-size ({info.st_size} > {cfg.max_size} bytes); not read",
+            )
+        )
+        return []
     payload = crossplane.parse(path, single=True, check_ctx=False, check_args=False, comments=False)
     cfg.files.append(rel)
     directives: list[Directive] = []
@@ -219,7 +245,10 @@ def inherited(chain: list[Directive], name: str) -> Directive | None:
 
 
 def load_tree(
-    root: Path, candidates: list[tuple[str, str]], mains: set[str] | None = None
+    root: Path,
+    candidates: list[tuple[str, str]],
+    mains: set[str] | None = None,
+    max_size: int = DEFAULT_MAX_SIZE,
 ) -> NginxTree:
     """The nginx configuration among (rel, text) candidates, as nginx would load it.
     `mains`: files the user's config names as a proxy's config, loaded whatever they look
@@ -229,12 +258,12 @@ def load_tree(
     found = [rel for rel, text in nginxish if is_main_config(text)]
     snippets = [rel for rel, text in nginxish if rel in named and not is_main_config(text)]
     if found or snippets:
-        configs = [load(root, rel) for rel in found]
-        configs += [load(root, rel, snippet=True) for rel in snippets]
+        configs = [load(root, rel, max_size=max_size) for rel in found]
+        configs += [load(root, rel, snippet=True, max_size=max_size) for rel in snippets]
         included = included_files(configs)
         configs = [c for c in configs if c.main not in included]
     else:
-        configs = [load(root, rel, snippet=True) for rel, _ in nginxish]
+        configs = [load(root, rel, snippet=True, max_size=max_size) for rel, _ in nginxish]
         included = included_files(configs)
         configs = [c for c in configs if c.main not in included]
     live = {f for c in configs for f in c.files}

@@ -109,7 +109,7 @@ def build(
             model.starts.extend(start.commands(entry.rel, entry.display, text))
         except start.StartError as exc:
             model.unreadable.append((entry.display, str(exc)))
-    model.nginx = nginx.load_tree(root, candidates, mains=set(proxies))
+    model.nginx = nginx.load_tree(root, candidates, mains=set(proxies), max_size=max_file_size)
     inis = {e.rel: e for e in inventory.files() if e.rel.endswith(".ini")}
 
     def read_ini(rel: str) -> str | None:
