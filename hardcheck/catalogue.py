@@ -6,6 +6,7 @@ tests) they are read from the repository's top-level `rules/` directory.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -185,15 +186,23 @@ class Catalogue:
             severity=severity or rule.severity,
             title=rule.title,
             message=safe(message),
-            location=location or Location(),
+            location=_safe_location(location or Location()),
             evidence=safe(evidence) if evidence is not None else None,
-            owner=owners.get(rule.id) or owners.get(audit) or rule.owner,
+            owner=safe(owners.get(rule.id) or owners.get(audit) or rule.owner),
             expected=rule.expected,
             rollback=rule.rollback,
             references=rule.references,
             upstream_id=upstream_id,
             key=key,
         )
+
+
+def _safe_location(loc: Location) -> Location:
+    """Setting names and URLs come from the tree or the user (a logger named with a lone
+    surrogate or an ESC): shown escaped, like the message."""
+    fields = {"path": loc.path, "url": loc.url, "setting": loc.setting}
+    escaped = {k: safe(v) for k, v in fields.items() if v is not None and safe(v) != v}
+    return dataclasses.replace(loc, **escaped) if escaped else loc
 
 
 def rules_dir() -> Path:

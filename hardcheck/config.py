@@ -19,6 +19,7 @@ from typing import Any
 
 from . import _toml
 from .model import Severity
+from .safetext import safe
 
 ENVIRONMENTS = ("production", "staging", "development")
 SEVERITIES = tuple(s.value for s in Severity)
@@ -335,7 +336,7 @@ def build_config(
         Suppression(
             rule=s["rule"],
             path=s.get("path"),
-            reason=(s.get("reason") or "").strip() or None,
+            reason=safe((s.get("reason") or "").strip()) or None,  # shown in every format
             expires=_date(s.get("expires"), source, f"{table or ''}suppress[{i}].expires"),
             index=i,
         )

@@ -106,7 +106,11 @@ class Finding:
         basis = self.fingerprint_basis()
         if occurrence:
             basis += f"\x1f#{occurrence}"
-        digest = hashlib.sha256(basis.encode("utf-8", "surrogateescape")).hexdigest()
+        try:  # surrogateescape: the bytes of a non-UTF-8 file name, as before
+            data = basis.encode("utf-8", "surrogateescape")
+        except UnicodeEncodeError:  # a lone surrogate from the tree's content ("\ud800")
+            data = basis.encode("utf-8", "surrogatepass")
+        digest = hashlib.sha256(data).hexdigest()
         return replace(self, fingerprint=digest[:20])
 
     def to_dict(self) -> dict:

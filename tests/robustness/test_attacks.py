@@ -7,7 +7,7 @@ import json
 import time
 
 import hardcheck
-from tests.conftest import make_tree
+from tests.conftest import make_tree, run_cli
 from tests.robustness.conftest import STATS
 
 
@@ -25,3 +25,54 @@ def test_an_nginx_include_is_held_to_max_file_size(tmp_path):
     assert errors and all("big.conf" in f.message for f in errors), [f.message for f in errors]
     assert any("larger than max-file-size" in f.message for f in errors)
     STATS["trees"] += 1
+
+
+FORMATS = ("console", "json", "sarif", "junit", "markdown", "openmetrics", "html")
+
+
+def _all_formats(root, tmp_path, *extra):
+    args = [f"--format={fmt}:{tmp_path / ('out.' + fmt)}" for fmt in FORMATS]
+    run = run_cli("audit", str(root), "--no-cache", "-q", *args, *extra)
+    assert "Traceback" not in run.stderr, run.stderr[-2000:]
+    return run, {fmt: (tmp_path / f"out.{fmt}").read_bytes() for fmt in FORMATS}
+
+
+def test_a_lone_surrogate_from_the_tree_is_escaped_in_every_format(tmp_path):
+    config = {
+        "version": 1,
+        "handlers": {"h": {"class": "logging.StreamHandler", "level": "DEBUG"}},
+        "loggers": {"evil\udc80\ud800name": {"level": "DEBUG", "handlers": ["h"]}},
+    }
+    root = make_tree(tmp_path / "t", {})
+    (root / "logging.json").write_text(json.dumps(config))  # JSON escapes keep the surrogates
+    run, outputs = _all_formats(root, tmp_path, "--only", "logging")
+    assert run.code in (0, 1), run.stderr
+    for fmt, data in outputs.items():
+        data.decode("utf-8")  # well-formed UTF-8: no raw surrogate could be written
+        if fmt != "openmetrics":  # counts only
+            assert b"ud800" in data, fmt  # and the name is shown, escaped
+    STATS["trees"] += 1
+
+
+def test_control_characters_from_the_tree_and_the_config_never_reach_a_report(tmp_path):
+    import junitparser
+
+    config = {
+        "version": 1,
+        "handlers": {"h": {"class": "logging.StreamHandler", "level": "DEBUG"}},
+        "loggers": {"evil\x1b[31mname\x07": {"level": "DEBUG", "handlers": ["h"]}},
+    }
+    root = make_tree(
+        tmp_path / "t",
+        {
+            "settings.py": "DEBUG = True\nINSTALLED_APPS = []\n",
+            "hardcheck.toml": '[owners]\nAPP001 = "\\u001b[2Jteam"\n\n'
+            '[[suppress]]\nrule = "APP002"\nreason = "\\u001b]0;pwned\\u0007 ok"\n',
+        },
+    )
+    (root / "logging.json").write_text(json.dumps(config))
+    _, outputs = _all_formats(root, tmp_path, "--only", "logging,permissions")
+    for fmt, data in outputs.items():
+        assert b"\x1b" not in data and b"\x07" not in data, fmt
+    junitparser.JUnitXml.fromfile(str(tmp_path / "out.junit"))  # well-formed XML 1.0
+    assert b"\\x1b[2Jteam" in outputs["console"]  # shown, escaped
