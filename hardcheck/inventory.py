@@ -394,9 +394,15 @@ def read_bytes(inv: Inventory, entry: Entry, max_size: int) -> bytes:
         raise ReadSkipped(
             f"larger than max-file-size ({entry.size} > {max_size} bytes)", "too-large"
         )
+    return read_path(os.path.join(inv.root, entry.rel), max_size)
+
+
+def read_path(path: str | os.PathLike[str], max_size: int) -> bytes:
+    """A tree path that is not (or no longer) an inventory entry, such as one a finding
+    names from git history: the same checks, no link followed, no FIFO waited on."""
     flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
     try:
-        fd = os.open(os.path.join(inv.root, entry.rel), flags)
+        fd = os.open(path, flags)
     except OSError as exc:
         raise ReadSkipped(f"cannot open: {exc.strerror}") from None
     try:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from .catalogue import Catalogue
 from .config import Suppression
-from .inventory import path_spec
+from .inventory import ReadSkipped, path_spec, read_path
 from .model import Finding, Location, Status, SuppressedFinding, SuppressionOutcome
 from .safetext import safe
 
@@ -110,6 +110,9 @@ def apply_suppressions(
 INLINE = re.compile(r"hardcheck:\s*ignore\[([A-Za-z0-9_,\s-]+)\]\s*(.*)$")
 
 
+INLINE_MAX_READ = 4 * 1024 * 1024
+
+
 def apply_inline_ignores(
     findings: list[Finding], root, catalogue: Catalogue, owners: dict[str, str]
 ) -> SuppressionResult:
@@ -126,9 +129,9 @@ def apply_inline_ignores(
             continue
         if loc.path not in lines_cache:
             try:
-                with open(os.path.join(root, loc.path), encoding="utf-8", errors="replace") as fh:
-                    lines_cache[loc.path] = fh.read(4 * 1024 * 1024).splitlines()
-            except OSError:
+                data = read_path(os.path.join(root, loc.path), INLINE_MAX_READ)
+                lines_cache[loc.path] = data.decode("utf-8", "replace").splitlines()
+            except ReadSkipped:  # a FIFO, a link, a file too large: no inline ignore in it
                 lines_cache[loc.path] = None
         lines = lines_cache[loc.path]
         match = INLINE.search(lines[loc.line - 1]) if lines and loc.line <= len(lines) else None

@@ -4,6 +4,9 @@ user did to hardcheck, and what it must do instead."""
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 import time
 
 import hardcheck
@@ -76,3 +79,24 @@ def test_control_characters_from_the_tree_and_the_config_never_reach_a_report(tm
         assert b"\x1b" not in data and b"\x07" not in data, fmt
     junitparser.JUnitXml.fromfile(str(tmp_path / "out.junit"))  # well-formed XML 1.0
     assert b"\\x1b[2Jteam" in outputs["console"]  # shown, escaped
+
+
+def test_a_fifo_where_history_has_a_file_does_not_hang_the_run(tmp_path):
+    root = make_tree(tmp_path / "t", {"old.py": 'TOKEN = "ghp_' + "Zq8Rt2Lm9Vx4" * 3 + '"\n'})
+    git = ["git", "-C", str(root), "-c", "user.name=t", "-c", "user.email=t@example.invalid"]
+    subprocess.run([*git, "init", "-q"], check=True)
+    subprocess.run([*git, "add", "."], check=True)
+    subprocess.run([*git, "commit", "-qm", "secret"], check=True)
+    subprocess.run([*git, "rm", "-q", "old.py"], check=True)
+    subprocess.run([*git, "commit", "-qm", "gone"], check=True)
+    os.mkfifo(root / "old.py")
+    t0 = time.monotonic()
+    run = subprocess.run(
+        [sys.executable, "-m", "hardcheck", "audit", str(root), "--only", "secrets",
+         "--history", "5", "--no-cache", "--format", f"json:{tmp_path / 'r.json'}"],
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert time.monotonic() - t0 < 60 and "Traceback" not in run.stderr, run.stderr[-2000:]
+    report = json.loads((tmp_path / "r.json").read_text())
+    assert any(f["rule_id"] == "SEC004" for f in report["findings"])  # history still read
+    STATS["trees"] += 1
