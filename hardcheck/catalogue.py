@@ -200,9 +200,13 @@ class Catalogue:
 def _safe_location(loc: Location) -> Location:
     """Setting names and URLs come from the tree or the user (a logger named with a lone
     surrogate or an ESC): shown escaped, like the message."""
-    fields = {"path": loc.path, "url": loc.url, "setting": loc.setting}
-    escaped = {k: safe(v) for k, v in fields.items() if v is not None and safe(v) != v}
-    return dataclasses.replace(loc, **escaped) if escaped else loc
+
+    def shown(value: str | None) -> str | None:
+        return None if value is None else safe(value)
+
+    return dataclasses.replace(
+        loc, path=shown(loc.path), url=shown(loc.url), setting=shown(loc.setting)
+    )
 
 
 def rules_dir() -> Path:

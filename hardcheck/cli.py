@@ -454,7 +454,10 @@ def merge_command(reports: tuple[str, ...], output: str | None) -> None:
         return
     text = json.dumps(fleet, indent=2) + "\n"
     if output:
-        write_atomic(Path(output), text)
+        try:
+            write_atomic(Path(output), text)
+        except OSError as exc:
+            fail_usage(f"cannot write {output}: {exc.strerror or exc}")
         click.echo(f"wrote {output}: {fleet['summary']['services']} service(s)")
     else:
         sys.stdout.write(text)

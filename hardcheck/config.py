@@ -225,7 +225,7 @@ def find_config_file(target: Path) -> tuple[Path | None, str]:
     if pyproject.is_file():
         try:
             data = _toml.loads(pyproject.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, _toml.TOMLDecodeError):
+        except (OSError, UnicodeDecodeError, _toml.TOMLDecodeError, RecursionError):
             # Malformed pyproject with no way to tell whether it holds our table: say so.
             return pyproject, "tool.hardcheck"
         if isinstance(data.get("tool"), dict) and "hardcheck" in data["tool"]:
@@ -245,6 +245,8 @@ def read_config_table(path: Path) -> tuple[dict[str, Any], str]:
         data = _toml.loads(text)
     except _toml.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: invalid TOML: {exc}") from None
+    except RecursionError:
+        raise ConfigError(f"{path}: invalid TOML: nested too deeply") from None
     if path.name == "pyproject.toml":
         tool = data.get("tool", {})
         table = tool.get("hardcheck", {}) if isinstance(tool, dict) else {}
@@ -402,3 +404,5 @@ def read_json_file(path: str | Path, what: str) -> Any:
         raise ConfigError(f"{what} not found: {path}") from None
     except (OSError, UnicodeDecodeError, ValueError) as exc:
         raise ConfigError(f"{what} {path} cannot be read as JSON: {exc}") from None
+    except RecursionError:
+        raise ConfigError(f"{what} {path} is nested too deeply to be a {what}") from None

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 from .config import ConfigError, read_json_file
 from .model import Severity
@@ -12,13 +13,36 @@ FLEET_SCHEMA_VERSION = "1.0.0"
 
 
 def load_report(path: str) -> dict:
+    """A hardcheck JSON report, validated against the published report schema first, so
+    diff, merge and --trend never meet a field that is missing or of the wrong type."""
     data = read_json_file(path, "report")
     version = str(data.get("schema_version", "")) if isinstance(data, dict) else ""
-    if not version.startswith("1.") or not isinstance(data.get("findings"), list):
+    if not version.startswith("1."):
         raise ConfigError(
             f"{path} is not a hardcheck report this version knows (schema_version {version or 'missing'})"
         )
+    error = _schema_error(data)
+    if error:
+        raise ConfigError(f"{path} is not a valid hardcheck report: {error}")
     return data
+
+
+def _schema_error(data: dict) -> str | None:
+    import jsonschema
+
+    from .report import SCHEMA_PATH
+
+    schema = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
+    try:
+        found = jsonschema.exceptions.best_match(
+            jsonschema.Draft202012Validator(schema).iter_errors(data)
+        )
+    except RecursionError:
+        return "nested too deeply"
+    if found is None:
+        return None
+    where = "/".join(str(p) for p in found.absolute_path) or "the top level"
+    return f"at {where}: {found.message[:200]}"
 
 
 def _failing(report: dict) -> dict[str, dict]:

@@ -100,3 +100,35 @@ def test_a_fifo_where_history_has_a_file_does_not_hang_the_run(tmp_path):
     report = json.loads((tmp_path / "r.json").read_text())
     assert any(f["rule_id"] == "SEC004" for f in report["findings"])  # history still read
     STATS["trees"] += 1
+
+
+def test_bad_reports_configs_and_outputs_are_one_line_and_exit_2(tmp_path):
+    root = make_tree(tmp_path / "t", {"app.py": "x = 1\n"})
+    good = tmp_path / "good.json"
+    assert run_cli("audit", str(root), "-q", "--no-cache", f"--format=json:{good}").code == 0
+    deep = tmp_path / "deep.json"
+    deep.write_text("[" * 100_000 + "]" * 100_000)
+    minimal = tmp_path / "min.json"
+    minimal.write_text('{"schema_version": "1.0", "findings": []}')
+    string_score = tmp_path / "str.json"
+    data = json.loads(good.read_text())
+    data["summary"]["score"] = "high"
+    string_score.write_text(json.dumps(data))
+    nested_toml = make_tree(
+        tmp_path / "toml", {"hardcheck.toml": "a = " + "[" * 600 + "]" * 600 + "\n"}
+    )
+    cases = [
+        ("audit", str(nested_toml), "-q"),
+        ("diff", str(deep), str(good)),
+        ("merge", str(deep)),
+        ("diff", str(minimal), str(good)),
+        ("merge", str(minimal)),
+        ("audit", str(root), "-q", "--trend", str(string_score)),
+        ("audit", str(root), "-q", "--baseline", str(deep)),
+        ("merge", str(good), "-o", "/dev/full"),
+        ("merge", str(good), "-o", str(tmp_path / "no-such-dir" / "x.json")),
+    ]
+    for args in cases:
+        run = run_cli(*args)
+        assert run.code == 2, (args, run.code, run.stderr[-500:])
+        assert "Traceback" not in run.stderr and len(run.stderr.strip().splitlines()) == 1, args
