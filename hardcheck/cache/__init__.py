@@ -212,14 +212,16 @@ def _inside(path: Path, root: Path) -> bool:
 
 def open_cache(directory: Path | None, target: Path) -> ResultCache:
     """The cache for auditing `target`, or an off one with the reason."""
-    from ..redact import fingerprint_key
+    from ..redact import fingerprint_key_why
 
     path = directory or default_dir()
     if _inside(path, target):
         return ResultCache(None, note=f"cache off: {path} is inside the audited tree")
-    key, source = fingerprint_key()
+    key, source, why = fingerprint_key_why()
     if source == "this run only":
-        return ResultCache(None, note="cache off: no lasting fingerprint key to sign entries with")
+        return ResultCache(
+            None, note=f"cache off: no lasting fingerprint key to sign entries with ({why})"
+        )
     try:
         path.mkdir(mode=0o700, parents=True, exist_ok=True)
         st = path.stat()

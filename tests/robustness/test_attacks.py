@@ -132,3 +132,37 @@ def test_bad_reports_configs_and_outputs_are_one_line_and_exit_2(tmp_path):
         run = run_cli(*args)
         assert run.code == 2, (args, run.code, run.stderr[-500:])
         assert "Traceback" not in run.stderr and len(run.stderr.strip().splitlines()) == 1, args
+
+
+def _key_home(tmp_path, name):
+    home = tmp_path / name
+    (home / "hardcheck").mkdir(parents=True, mode=0o700)
+    return home, home / "hardcheck" / "fingerprint.key"
+
+
+def test_a_fingerprint_key_others_can_write_is_not_trusted(tmp_path):
+    root = make_tree(tmp_path / "t", {"app.py": 'TOKEN = "ghp_' + "Zq8Rt2Lm9Vx4" * 3 + '"\n'})
+    cases = {}
+    home, key = _key_home(tmp_path, "world-writable")
+    key.write_bytes(b"k" * 32)
+    os.chmod(key, 0o666)
+    cases["writable by others"] = home
+    home, key = _key_home(tmp_path, "short")
+    key.write_bytes(b"short")
+    os.chmod(key, 0o600)
+    cases["holds no 32-byte key"] = home
+    home, key = _key_home(tmp_path, "directory")
+    key.mkdir()
+    cases["not a regular file"] = home
+    for why, home in cases.items():
+        out = tmp_path / f"{home.name}.json"
+        run = run_cli(
+            "audit", str(root), "--only", "secrets", "-q", f"--format=json:{out}",
+            "--cache-dir", str(tmp_path / f"cache-{home.name}"),
+            env={"XDG_DATA_HOME": str(home), "HARDCHECK_FINGERPRINT_KEY": "", "HARDCHECK_NO_CACHE": ""},
+        )  # fmt: skip
+        assert "Traceback" not in run.stderr, run.stderr[-1500:]
+        report = json.loads(out.read_text())
+        assert report["run"]["cache"]["note"].startswith("cache off"), report["run"]["cache"]
+        assert why in report["run"]["cache"]["note"]
+        assert any(f["rule_id"] == "SEC001" for f in report["findings"])
