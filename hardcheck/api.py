@@ -24,7 +24,7 @@ from .inventory import build_inventory
 from .model import Finding
 from .report.model import Report, assign_fingerprints, summarise_audit
 from .runner import run_audits
-from .safetext import safe
+from .safetext import redact_urls, safe
 from .services.model import ServiceModel
 from .services.model import build as build_services
 from .suppress import apply_inline_ignores, apply_suppressions
@@ -215,7 +215,7 @@ def audit(
     return Report(
         tool_version=__version__,
         target=safe(str(root)),
-        urls=tuple(safe(u) for u in config.urls),
+        urls=tuple(safe(redact_urls(u)) for u in config.urls),
         started=started_wall,
         finished=_now(),
         duration_seconds=time.monotonic() - t0,

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from . import _toml
 from .model import Finding, Location, Severity, Status
-from .safetext import safe
+from .safetext import redact_urls, safe
 
 RULE_FIELDS = {
     "id",
@@ -185,9 +185,9 @@ class Catalogue:
             status=status,
             severity=severity or rule.severity,
             title=rule.title,
-            message=safe(message),
+            message=safe(redact_urls(message)),
             location=_safe_location(location or Location()),
-            evidence=safe(evidence) if evidence is not None else None,
+            evidence=safe(redact_urls(evidence)) if evidence is not None else None,
             owner=safe(owners.get(rule.id) or owners.get(audit) or rule.owner),
             expected=rule.expected,
             rollback=rule.rollback,
@@ -204,8 +204,9 @@ def _safe_location(loc: Location) -> Location:
     def shown(value: str | None) -> str | None:
         return None if value is None else safe(value)
 
+    url = None if loc.url is None else redact_urls(loc.url)
     return dataclasses.replace(
-        loc, path=shown(loc.path), url=shown(loc.url), setting=shown(loc.setting)
+        loc, path=shown(loc.path), url=shown(url), setting=shown(loc.setting)
     )
 
 

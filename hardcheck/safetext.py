@@ -33,3 +33,39 @@ def safe(text: str) -> str:
 def display_path(path: str) -> str:
     """A relative path as shown in reports: POSIX separators, escaped."""
     return safe(path.replace(os.sep, "/"))
+
+
+# scheme://[userinfo@]host…: what a URL looks like inside any text hardcheck shows
+_URL = re.compile(r"\b([a-zA-Z][a-zA-Z0-9+.-]*://)([^\s'\"<>`]+)")
+_SECRET_PARAM = re.compile(
+    r"(?i)(token|secret|passw(or)?d|pwd|key|signature|sig|auth|session|credential|code)"
+)
+REDACTED = "REDACTED"
+
+
+def _redact_one(match: re.Match) -> str:
+    scheme, rest = match.group(1), match.group(2)
+    # userinfo: everything before the last "@" of the authority (user:password@host)
+    authority, sep, tail = rest.partition("/")
+    if "@" in authority:
+        authority = f"{REDACTED}@{authority.rsplit('@', 1)[1]}"
+    rest = authority + sep + tail
+    if "?" in rest:
+        before, _, query = rest.partition("?")
+        fragment = ""
+        if "#" in query:
+            query, fragment = query.split("#", 1)
+            fragment = "#" + fragment
+        params = []
+        for part in query.split("&"):
+            name, eq, _ = part.partition("=")
+            params.append(f"{name}={REDACTED}" if eq and _SECRET_PARAM.search(name) else part)
+        rest = f"{before}?{'&'.join(params)}{fragment}"
+    return scheme + rest
+
+
+def redact_urls(text: str) -> str:
+    """Credentials in any URL of `text` replaced: userinfo (`user:pw@`) and the values of
+    query parameters whose names say they are secret (token, key, password, sig…). The URL
+    hardcheck fetches is the user's own; only what is shown is redacted."""
+    return _URL.sub(_redact_one, text) if "://" in text else text

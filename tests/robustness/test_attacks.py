@@ -166,3 +166,21 @@ def test_a_fingerprint_key_others_can_write_is_not_trusted(tmp_path):
         assert report["run"]["cache"]["note"].startswith("cache off"), report["run"]["cache"]
         assert why in report["run"]["cache"]["note"]
         assert any(f["rule_id"] == "SEC001" for f in report["findings"])
+
+
+def test_credentials_in_urls_are_redacted_in_every_format(tmp_path):
+    root = make_tree(
+        tmp_path / "t",
+        {
+            "app.py": "x = 1\n",
+            "requirements.txt": "requests @ git+https://oauth2:ghp_"
+            + "Zq8Rt2Lm9Vx4" * 3
+            + "@github.com/psf/requests.git\n",
+        },
+    )
+    url = "http://admin:pw-s3cr3t@127.0.0.1:9/?page=2&token=t0k3n-s3cr3t"
+    _, outputs = _all_formats(root, tmp_path, "--only", "headers,dependencies", "--url", url)
+    for fmt, data in outputs.items():
+        assert b"s3cr3t" not in data and b"ghp_" not in data, fmt
+    assert b"REDACTED@127.0.0.1:9/?page=2&token=REDACTED" in outputs["json"]
+    assert b"REDACTED@github.co" in outputs["json"]  # the message is cut at 160 characters
