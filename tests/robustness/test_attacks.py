@@ -184,3 +184,20 @@ def test_credentials_in_urls_are_redacted_in_every_format(tmp_path):
         assert b"s3cr3t" not in data and b"ghp_" not in data, fmt
     assert b"REDACTED@127.0.0.1:9/?page=2&token=REDACTED" in outputs["json"]
     assert b"REDACTED@github.co" in outputs["json"]  # the message is cut at 160 characters
+
+
+def test_a_credential_bearing_log_format_is_shown_by_its_field_names(tmp_path):
+    config = {
+        "version": 1,
+        "formatters": {"f": {"format": "token=s3cr3t-l1t3ral %(asctime)s %(request)s"}},
+        "handlers": {"h": {"class": "logging.StreamHandler", "formatter": "f"}},
+        "root": {"level": "INFO", "handlers": ["h"]},
+    }
+    root = make_tree(tmp_path / "t", {})
+    (root / "logging.json").write_text(json.dumps(config))
+    _, outputs = _all_formats(root, tmp_path, "--only", "logging")
+    report = json.loads(outputs["json"])
+    (log007,) = [f for f in report["findings"] if f["rule_id"] == "LOG007"]
+    assert log007["evidence"] == "fields: asctime, request"
+    for fmt, data in outputs.items():
+        assert b"s3cr3t" not in data, fmt

@@ -341,7 +341,7 @@ class LoggingAudit(Audit):
                         f"formatter {fmt_spec.name!r} prints the whole {match.group(1) or match.group(2)} "
                         "object: headers, cookies and query strings end up in the log",
                         _loc(cfg.source, cfg.line, f"formatters.{fmt_spec.name}.format"),
-                        evidence=text[:120],
+                        evidence=_placeholders(text),
                         key=f"request:{fmt_spec.name}",
                     )
             if not _structured(fmt_spec):
@@ -554,3 +554,13 @@ def _structured(f: FormatterSpec | None) -> bool:
     has_time = any(k in text for k in ("asctime", "created"))
     has_level = any(k in text for k in ("levelname", "levelprefix", "levelno"))
     return has_time and has_level
+
+
+PLACEHOLDER = re.compile(r"%\((\w+)\)|\{(\w+)(?:[.!:][^}]*)?\}|\$\{?(\w+)")
+
+
+def _placeholders(fmt: str) -> str:
+    """What a format string records, by field name only: its literal text can hold the
+    very credentials it is reported for (`token=abc123 %(message)s`)."""
+    names = [a or b or c for a, b, c in PLACEHOLDER.findall(fmt)]
+    return "fields: " + ", ".join(dict.fromkeys(names)) if names else "fields: none"
