@@ -11,6 +11,7 @@ import time
 
 import hardcheck
 from tests.conftest import make_tree, run_cli
+from tests.faultserver import RawServer
 from tests.robustness.conftest import STATS
 
 
@@ -201,3 +202,69 @@ def test_a_credential_bearing_log_format_is_shown_by_its_field_names(tmp_path):
     assert log007["evidence"] == "fields: asctime, request"
     for fmt, data in outputs.items():
         assert b"s3cr3t" not in data, fmt
+
+
+class _Recorder(RawServer):
+    """https and http on one port (TLS is sniffed from the first byte), recording each
+    request's headers; `/go-elsewhere` redirects to another origin, `other` records too."""
+
+    def __init__(self, context, redirect_to: str = ""):
+        super().__init__()
+        self.context, self.redirect_to, self.seen = context, redirect_to, []
+
+    def _handle(self, conn):
+        import socket
+        import ssl
+
+        try:
+            first = conn.recv(1, socket.MSG_PEEK)
+            scheme = "http"
+            if first == b"\x16":
+                conn = self.context.wrap_socket(conn, server_side=True)
+                scheme = "https"
+            head = self.read_head(conn) or b""
+            lines = head.decode("latin-1").split("\r\n")
+            path = lines[0].split(" ")[1] if " " in lines[0] else "/"
+            headers = {
+                k.lower(): v.strip() for k, _, v in (x.partition(":") for x in lines[1:]) if k
+            }
+            self.seen.append((scheme, path, headers))
+            if path.startswith("/go-elsewhere") and self.redirect_to:
+                answer = (
+                    f"HTTP/1.1 302 Found\r\nLocation: {self.redirect_to}\r\nContent-Length: 0\r\n"
+                )
+            else:
+                answer = "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: 2\r\n"
+            conn.sendall(
+                (answer + "Connection: close\r\n\r\n" + ("ok" if "200" in answer else "")).encode()
+            )
+        except (OSError, ssl.SSLError):
+            pass
+        finally:
+            conn.close()
+
+
+def test_configured_request_headers_go_only_to_the_origin_named(tmp_path):
+    import ssl
+
+    import trustme
+
+    ca = trustme.CA()
+    cert = ca.issue_cert("127.0.0.1")
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    cert.configure_cert(context)
+    ca_file = tmp_path / "ca.pem"
+    ca.cert_pem.write_to_path(str(ca_file))
+    with _Recorder(context) as other, _Recorder(context) as named:
+        named.redirect_to = f"{other.url}/landing"
+        root = make_tree(
+            tmp_path / "t",
+            {"hardcheck.toml": f'[headers]\nca-file = "{ca_file}"\n'
+             '[headers.request-headers]\nX-Api-Key = "k3y-s3cr3t"\n'},
+        )  # fmt: skip
+        https = f"https://127.0.0.1:{named.port}"
+        hardcheck.audit(root, only=["headers"], urls=[f"{https}/", f"{https}/go-elsewhere"])
+    to_named = [(s, p, h.get("x-api-key")) for s, p, h in named.seen]
+    assert ("https", "/", "k3y-s3cr3t") in to_named  # sent where the user named it
+    assert all(key is None for scheme, _, key in to_named if scheme == "http")  # not the twin
+    assert other.seen and all("x-api-key" not in h for _, _, h in other.seen)  # nor elsewhere

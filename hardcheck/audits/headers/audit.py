@@ -212,6 +212,7 @@ class HeadersAudit(Audit):
         deadline = float(opts.get("timeout", 20))
         hops = int(opts.get("max-redirects", 10))
         extra = dict(opts.get("request-headers", {}))
+        private = frozenset(extra)
         twin_on = opts.get("http-twin", True)
         client_options: dict[str, Any] = dict(
             verify=context,
@@ -249,12 +250,12 @@ class HeadersAudit(Audit):
                 headers={**extra, "Origin": FOREIGN_ORIGIN},
                 deadline=deadline,
                 max_hops=hops,
+                private=private,
             )
             twin = None
             if main.final is not None and twin_on and url.lower().startswith("https://"):
-                twin = await fetch(
-                    client, http_twin(url), headers=extra, deadline=deadline, max_hops=hops
-                )
+                # without the user's headers: they were meant for https only
+                twin = await fetch(client, http_twin(url), deadline=deadline, max_hops=hops)
             # judged at once, so a long URL list does not hold every page body
             judged = self.url_findings(ctx, url, main, twin, strict, static)
             return main.final is not None, judged

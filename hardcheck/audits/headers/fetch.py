@@ -118,8 +118,17 @@ def _tls_info(resp: httpx.Response) -> dict | None:
     }
 
 
+def _origin(url: httpx.URL) -> tuple[str, str, int | None]:
+    return (url.scheme, url.host, url.port)
+
+
 async def _fetch(
-    client: httpx.AsyncClient, url: str, headers: dict[str, str], max_hops: int, cap: int
+    client: httpx.AsyncClient,
+    url: str,
+    headers: dict[str, str],
+    max_hops: int,
+    cap: int,
+    private: frozenset[str] = frozenset(),
 ) -> Fetched:
     import httpx
 
@@ -129,6 +138,7 @@ async def _fetch(
     except (httpx.InvalidURL, httpx.UnsupportedProtocol, ValueError) as exc:
         out.error, out.error_kind = f"invalid URL: {exc}", "invalid-url"
         return out
+    named = _origin(request.url)
     seen: set[str] = set()
     for _ in range(max_hops + 1):
         key = str(request.url)
@@ -146,6 +156,11 @@ async def _fetch(
                 out.tls = _tls_info(resp)
             if resp.is_redirect and resp.next_request is not None:
                 request = resp.next_request
+                if _origin(request.url) != named:
+                    # the user's headers (tokens) go only to the origin they named: not to
+                    # another host, nor to the same host over plain http
+                    for name in private:
+                        request.headers.pop(name, None)
                 continue
             out.body, out.body_note = await _read_body(resp, cap)
             return out
@@ -163,8 +178,10 @@ async def fetch(
     deadline: float = 20.0,
     max_hops: int = MAX_HOPS,
     cap: int = BODY_CAP,
+    private: frozenset[str] = frozenset(),
 ) -> Fetched:
-    """Never raises: what went wrong is in `error`/`error_kind`.
+    """Never raises: what went wrong is in `error`/`error_kind`. `private`: names of
+    headers (the user's request-headers) never sent beyond the origin of `url`.
 
     Each fetch is a first visit: the client's cookies are cleared, so a cookie one URL set
     is not sent to the next (a server that sets its session cookie only for a new visitor
@@ -176,7 +193,9 @@ async def fetch(
     client.cookies.clear()
 
     try:
-        return await asyncio.wait_for(_fetch(client, url, headers or {}, max_hops, cap), deadline)
+        return await asyncio.wait_for(
+            _fetch(client, url, headers or {}, max_hops, cap, private), deadline
+        )
     except asyncio.TimeoutError:
         return Fetched(url, error=f"no complete answer within {deadline:g}s", error_kind="timeout")
     except httpx.ConnectError as exc:
