@@ -268,3 +268,22 @@ def test_configured_request_headers_go_only_to_the_origin_named(tmp_path):
     assert ("https", "/", "k3y-s3cr3t") in to_named  # sent where the user named it
     assert all(key is None for scheme, _, key in to_named if scheme == "http")  # not the twin
     assert other.seen and all("x-api-key" not in h for _, _, h in other.seen)  # nor elsewhere
+
+
+def test_an_inline_ignore_of_a_secret_follows_the_inline_ignore_rules(tmp_path):
+    token = "ghp_" + "Zq8Rt2Lm9Vx4" * 3
+    root = make_tree(
+        tmp_path / "t",
+        {
+            "app.py": f'API_TOKEN = "{token}"  # hardcheck: ignore[SEC001]\n'
+            f'TEST_TOKEN = "{token[:-1]}Q"  # hardcheck: ignore[SEC001] a test fixture, never deployed\n'
+        },
+    )
+    report = hardcheck.audit(root, only=["secrets"], cache=False)
+    fails = sorted(
+        (f.rule_id, f.location.line) for f in report.findings if f.status.value == "fail"
+    )
+    assert fails == [("CFG001", 1), ("SEC001", 1)]  # no reason: suppresses nothing, and says so
+    assert [(s.finding.rule_id, s.finding.location.line, s.reason) for s in report.suppressed] == [
+        ("SEC001", 2, "a test fixture, never deployed")
+    ]

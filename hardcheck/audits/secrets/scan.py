@@ -36,6 +36,7 @@ if TYPE_CHECKING:
 
 PLUGIN_FILE = Path(__file__).with_name("plugins.py")
 FILTER_FILE = Path(__file__).with_name("filters.py")
+INLINE_COMMENT = re.compile(r"\s*(#|//|--|;)\s*hardcheck:\s*ignore\[[^\]]*\].*$")
 VERIFICATION_FILTER = "detect_secrets.filters.common.is_ignored_due_to_verification_policies"
 HARDCHECK_PLUGINS = (
     "StripeAnyKeyDetector",
@@ -327,8 +328,13 @@ class _Pipeline:
             ]
             # Line filters are pure functions of the line, as plugins are: asking them only
             # about lines that have candidates gives upstream's result at a fraction of the cost.
+            # The filters judge the line without a trailing `# hardcheck: ignore[…] reason`:
+            # "…: ignore[SEC001]" reads as an indirect reference (`x = y[…]`) to
+            # detect-secrets, which dropped the secret before the inline-ignore rules (a
+            # reason required, listed as suppressed) could apply.
+            judged = INLINE_COMMENT.sub("", line)
             if not candidates or self._filtered(
-                self.line_filters, {"filename": filename, "line": line, "context": snippet}
+                self.line_filters, {"filename": filename, "line": judged, "context": snippet}
             ):
                 continue
             for plugin, secret in candidates:
