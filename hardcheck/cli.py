@@ -287,6 +287,8 @@ def audit_command(
             f"hardcheck: interrupted ({'SIGTERM' if code == 143 else 'SIGINT'}); no report written\n"
         )
         sys.stderr.flush()
+        if "hardcheck.pool" in sys.modules:  # worker processes were started
+            sys.modules["hardcheck.pool"].kill_children()
         os._exit(code)
     finally:
         signal.signal(signal.SIGTERM, previous)

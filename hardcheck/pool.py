@@ -8,9 +8,13 @@ so a timed-out run cannot keep the process alive.
 
 from __future__ import annotations
 
+import contextlib
 import heapq
 import multiprocessing
+import os
+import signal
 import threading
+import weakref
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from typing import Any
@@ -37,6 +41,41 @@ def balanced_chunks(files: Sequence[Entry], count: int) -> list[list[str]]:
     return [c for c in chunks if c]
 
 
+_POOLS: weakref.WeakSet[ProcessPoolExecutor] = weakref.WeakSet()
+PR_SET_PDEATHSIG = 1
+
+
+def _worker_start(initializer: Callable[..., None], initargs: tuple) -> None:
+    """In each worker, first: die with the forkserver that forked it (Linux), so no worker
+    outlives the run holding its stdout; then the engine's own set-up."""
+    with contextlib.suppress(OSError, AttributeError):
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    initializer(*initargs)
+
+
+def kill_children() -> None:
+    """End every process the run started (pool workers, the forkserver, multiprocessing's
+    resource tracker) at once: on SIGTERM or Ctrl-C the run leaves without waiting, and a
+    child left behind would hold the caller's stdout open (a CI step waits for EOF)."""
+    from multiprocessing import forkserver, resource_tracker
+
+    pids = [
+        proc.pid
+        for pool in list(_POOLS)
+        for proc in list(getattr(pool, "_processes", {}).values())
+        if proc.pid
+    ]
+    pids.append(getattr(getattr(forkserver, "_forkserver", None), "_forkserver_pid", None))
+    pids.append(getattr(getattr(resource_tracker, "_resource_tracker", None), "_pid", None))
+    for pid in pids:
+        if pid:
+            with contextlib.suppress(OSError):
+                os.kill(pid, signal.SIGKILL)
+
+
 def start_forkserver(preload: Sequence[str]) -> None:
     """Start the forkserver now, in the background, with these modules imported, so the
     workers a run asks for later fork from a warm server instead of each importing its
@@ -60,8 +99,12 @@ def run_pooled(
     mp = multiprocessing.get_context("forkserver")
     mp.set_forkserver_preload(list(preload))
     pool = ProcessPoolExecutor(
-        max_workers=jobs, mp_context=mp, initializer=initializer, initargs=initargs
+        max_workers=jobs,
+        mp_context=mp,
+        initializer=_worker_start,
+        initargs=(initializer, initargs),
     )
+    _POOLS.add(pool)
     try:
         futures: list[Future] = [pool.submit(fn, *args) for fn, args in tasks]
         pending = set(futures)

@@ -3,11 +3,14 @@ user did to hardcheck, and what it must do instead."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import subprocess
 import sys
 import time
+
+import pytest
 
 import hardcheck
 from tests.conftest import make_tree, run_cli
@@ -287,3 +290,78 @@ def test_an_inline_ignore_of_a_secret_follows_the_inline_ignore_rules(tmp_path):
     assert [(s.finding.rule_id, s.finding.location.line, s.reason) for s in report.suppressed] == [
         ("SEC001", 2, "a test fixture, never deployed")
     ]
+
+
+def _children_of(pid: int) -> set[int]:
+    """Every live descendant of `pid`, from /proc (Linux)."""
+    parents: dict[int, int] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as fh:
+                    parents[int(entry)] = int(fh.read().rsplit(")", 1)[1].split()[1])
+            except (OSError, ValueError, IndexError):
+                continue
+    found, frontier = set(), {pid}
+    while frontier:
+        frontier = {c for c, p in parents.items() if p in frontier} - found
+        found |= frontier
+    return found
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc"), reason="needs /proc (Linux)")
+def test_sigterm_to_the_main_process_alone_closes_the_pipe_within_two_seconds(tmp_path):
+    import signal
+
+    files = {
+        f"pkg{d}/m{i}.py": "import subprocess\n\n"
+        + "".join(f"def f{j}(x):\n    return subprocess.call(x, shell=True)\n\n" for j in range(20))
+        for d in range(20)
+        for i in range(150)
+    }
+    root = make_tree(tmp_path / "t", files)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "hardcheck", "audit", str(root), "--no-cache", "--jobs", "2", "-q"],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    deadline = time.monotonic() + 60
+    while len(_children_of(proc.pid)) < 4 and time.monotonic() < deadline:
+        time.sleep(0.1)  # until worker processes run (beside the forkserver and tracker)
+    assert proc.poll() is None and _children_of(proc.pid), "the run ended before it had workers"
+    children = _children_of(proc.pid)
+    t0 = time.monotonic()
+    os.kill(proc.pid, signal.SIGTERM)  # the main process only, as a CI runner's timeout does
+    out, closed = _read_until_eof(proc.stdout, within=5.0)
+    try:
+        assert closed and time.monotonic() - t0 < 2, "children held the pipe open"
+    finally:
+        for pid in children:  # never leave them behind, whatever the verdict
+            with contextlib.suppress(OSError):
+                os.kill(pid, signal.SIGKILL)
+    assert proc.wait() == 143 and b"interrupted (SIGTERM)" in out
+    time.sleep(0.2)
+    assert not {pid for pid in children if _alive(pid)}, "orphans left"
+
+
+def _read_until_eof(stream, within: float) -> tuple[bytes, bool]:
+    """What the pipe delivers until EOF (True) or until `within` seconds pass (False)."""
+    import select
+
+    data, end = b"", time.monotonic() + within
+    while time.monotonic() < end:
+        ready, _, _ = select.select([stream], [], [], max(0.0, end - time.monotonic()))
+        if ready:
+            chunk = os.read(stream.fileno(), 65536)
+            if not chunk:
+                return data, True
+            data += chunk
+    return data, False
+
+
+def _alive(pid: int) -> bool:
+    """Running, not a zombie waiting for init to reap it."""
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            return fh.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
