@@ -365,3 +365,24 @@ def _alive(pid: int) -> bool:
             return fh.read().rsplit(")", 1)[1].split()[0] != "Z"
     except OSError:
         return False
+
+
+def test_a_run_past_its_timeout_ends_within_seconds_and_says_it_is_incomplete(tmp_path):
+    files = {
+        f"pkg{d}/m{i}.py": "import subprocess\n\n"
+        + "".join(f"def f{j}(x):\n    return subprocess.call(x, shell=True)\n\n" for j in range(20))
+        for d in range(20)
+        for i in range(150)
+    }
+    root = make_tree(tmp_path / "t", files)
+    out = tmp_path / "r.json"
+    t0 = time.monotonic()
+    run = run_cli(
+        "audit", str(root), "--no-cache", "--jobs", "2", "--timeout", "1", "-q",
+        f"--format=json:{out}",
+    )  # fmt: skip
+    assert time.monotonic() - t0 < 1 + 4, "the deadline did not stop the run"
+    assert run.code == 3, run.stderr[-1000:]
+    report = json.loads(out.read_text())
+    timed_out = [f for f in report["findings"] if f["rule_id"] == "RUN001"]
+    assert timed_out and all("timed out after 1s" in f["message"] for f in timed_out)
