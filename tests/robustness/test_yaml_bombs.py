@@ -75,3 +75,17 @@ def test_a_tree_of_bombs_is_audited_in_bounded_memory_and_time(tmp_path):
     # and what did load is still judged
     assert any(f["rule_id"] == "APP001" and f["status"] == "fail" for f in report["findings"])
     STATS["trees"] += 1
+
+
+def test_a_huge_value_in_a_logging_config_is_shown_bounded(tmp_path):
+    big = "[" + ", ".join(["verbose"] * 150_000) + "]"
+    root = make_tree(
+        tmp_path / "t",
+        {"logging.yaml": f"version: 1\nhandlers: {{}}\nroot:\n  level: {big}\n"},
+    )
+    from hardcheck import audit
+
+    report = audit(root, only=["logging"], cache=False)
+    said = [f.message for f in report.findings if f.status.value in ("fail", "error")]
+    assert any("is neither a name nor a number" in m for m in said), said
+    assert max(len(m) for m in said) < 500

@@ -16,6 +16,7 @@ import importlib
 import logging
 import logging.handlers
 import re
+import reprlib
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,6 +25,17 @@ from ...readers.pyast import Unresolved
 LEVELS = dict(logging._nameToLevel)
 ROTATING = {"RotatingFileHandler", "TimedRotatingFileHandler", "WatchedFileHandler"}
 JSON_FORMATTER_HINTS = ("json", "logstash", "ecs", "structlog", "gelf")
+
+
+# A value from the audited config is shown bounded: a YAML document can be a 200,000-value
+# structure (or a cycle), and its full repr would be megabytes in every format
+_REPR = reprlib.Repr()
+_REPR.maxstring = _REPR.maxother = 80
+_REPR.maxlevel = 3
+
+
+def shown(value: object) -> str:
+    return _REPR.repr(value)
 
 
 @dataclass
@@ -88,17 +100,19 @@ def _level(value: Any, where: str, cfg: LogConfig) -> int | None:
         m = re.fullmatch(r"logging\.([A-Z]+)", value.source)
         return LEVELS.get(m.group(1)) if m else None
     if isinstance(value, bool):
-        cfg.errors.append((where, f"level {value!r} is not a level"))
+        cfg.errors.append((where, f"level {shown(value)} is not a level"))
         return None
     if isinstance(value, int):
         return value
     if isinstance(value, str):
         if value in LEVELS:
             return LEVELS[value]
-        hint = f" (did you mean {value.upper()!r}?)" if value.upper() in LEVELS else ""
-        cfg.errors.append((where, f"unknown level {value!r}{hint}: dictConfig raises ValueError"))
+        hint = f" (did you mean {shown(value.upper())}?)" if value.upper() in LEVELS else ""
+        cfg.errors.append(
+            (where, f"unknown level {shown(value)}{hint}: dictConfig raises ValueError")
+        )
         return None
-    cfg.errors.append((where, f"level {value!r} is neither a name nor a number"))
+    cfg.errors.append((where, f"level {shown(value)} is neither a name nor a number"))
     return None
 
 
@@ -129,7 +143,9 @@ def from_dict(
     cfg = LogConfig(source=source, kind=kind, line=line)
     version = data.get("version")
     if version != 1:
-        cfg.errors.append(("version", f"version must be 1, got {version!r}: dictConfig raises"))
+        cfg.errors.append(
+            ("version", f"version must be 1, got {shown(version)}: dictConfig raises")
+        )
     cfg.incremental = data.get("incremental") is True
     del_existing = data.get("disable_existing_loggers", True)
     cfg.disable_existing = del_existing is not False and not isinstance(del_existing, Unresolved)
@@ -141,7 +157,9 @@ def from_dict(
         f = FormatterSpec(name=_name(name))
         if "()" in spec:
             f.factory = _name(spec["()"])
-            cfg.unresolved.append((f"formatters.{name}", f"built by the factory {f.factory!r}"))
+            cfg.unresolved.append(
+                (f"formatters.{name}", f"built by the factory {shown(f.factory)}")
+            )
         f.fmt = spec.get("format", spec.get("fmt"))
         f.cls = _name(spec.get("class", ""))
         f.style = _name(spec.get("style", "%"))
@@ -156,7 +174,7 @@ def from_dict(
         h = HandlerSpec(name=_name(name))
         if "()" in spec:
             h.factory = _name(spec["()"])
-            cfg.unresolved.append((where, f"built by the factory {h.factory!r}"))
+            cfg.unresolved.append((where, f"built by the factory {shown(h.factory)}"))
         elif "class" not in spec:
             if not cfg.incremental:
                 cfg.errors.append((where, "no 'class' (and no '()' factory): dictConfig raises"))
@@ -169,14 +187,14 @@ def from_dict(
         h.level = _level(spec.get("level"), f"{where}.level", cfg)
         h.formatter = _name(spec.get("formatter", ""))
         if h.formatter and h.formatter not in cfg.formatters and not cfg.incremental:
-            cfg.errors.append((f"{where}.formatter", f"unknown formatter {h.formatter!r}"))
+            cfg.errors.append((f"{where}.formatter", f"unknown formatter {shown(h.formatter)}"))
         handler_filters = spec.get("filters", []) or []
         if not isinstance(handler_filters, list):
             cfg.errors.append((f"{where}.filters", "must be a list"))
             handler_filters = []
         for flt in handler_filters:
             if isinstance(flt, str) and flt not in filters:
-                cfg.errors.append((f"{where}.filters", f"unknown filter {flt!r}"))
+                cfg.errors.append((f"{where}.filters", f"unknown filter {shown(flt)}"))
         h.filename = spec.get("filename")
         cfg.handlers[h.name] = h
 
@@ -198,7 +216,7 @@ def from_dict(
         for hname in lg.handlers:
             if hname not in cfg.handlers and not cfg.incremental:
                 cfg.errors.append(
-                    (f"{where}.handlers", f"unknown handler {hname!r}: dictConfig raises")
+                    (f"{where}.handlers", f"unknown handler {shown(hname)}: dictConfig raises")
                 )
         lg.propagate = spec.get("propagate", True) is not False
         cfg.loggers[lg.name] = lg
@@ -260,7 +278,7 @@ def from_ini(
         h.level = _level(cp.get(section, "level", fallback=None), f"[{section}] level", cfg)
         h.formatter = cp.get(section, "formatter", fallback="")
         if h.formatter and h.formatter not in cfg.formatters:
-            cfg.errors.append((f"[{section}] formatter", f"unknown formatter {h.formatter!r}"))
+            cfg.errors.append((f"[{section}] formatter", f"unknown formatter {shown(h.formatter)}"))
         args = cp.get(section, "args", fallback="()")
         try:
             parsed = ast.literal_eval(args)  # literal only: fileConfig would eval() it
@@ -288,7 +306,7 @@ def from_ini(
         ]
         for hname in lg.handlers:
             if hname not in cfg.handlers:
-                cfg.errors.append((f"[{section}] handlers", f"unknown handler {hname!r}"))
+                cfg.errors.append((f"[{section}] handlers", f"unknown handler {shown(hname)}"))
         lg.propagate = cp.get(section, "propagate", fallback="1").strip() not in (
             "0",
             "false",
