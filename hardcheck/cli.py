@@ -229,6 +229,11 @@ def audit_options(flags: dict[str, Any]) -> dict[str, dict[str, Any]]:
 )
 @click.option("--quiet", "-q", is_flag=True, help="Show only failures, errors and the summary.")
 @click.option("--no-color", is_flag=True, help="No colour (NO_COLOR is honoured too).")
+@click.option(
+    "--overwrite-in-target",
+    is_flag=True,
+    help="Let a report replace a file of the audited tree that is not a hardcheck report.",
+)
 def audit_command(
     path: str,
     config_file: str | None,
@@ -247,6 +252,7 @@ def audit_command(
     cache_dir: str | None,
     quiet: bool,
     no_color: bool,
+    overwrite_in_target: bool,
     **option_flags: Any,
 ) -> None:
     from .api import audit
@@ -254,9 +260,14 @@ def audit_command(
     from .catalogue import CatalogueError
     from .config import ConfigError
     from .report import RenderOptions, render_text
-    from .report.output import write_atomic
+    from .report.output import output_problem, write_atomic
 
     outputs = _parse_formats(formats, output)
+    for name, target in outputs:
+        if target is not None:
+            problem = output_problem(Path(path), Path(target), overwrite_in_target)
+            if problem:
+                fail_usage(f"--format {name}: {problem}")
     progress = _progress(path)
     previous = signal.signal(signal.SIGTERM, _terminated)
     try:

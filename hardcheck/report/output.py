@@ -14,6 +14,40 @@ import stat
 import tempfile
 from pathlib import Path
 
+# Every format names hardcheck near its start (the JSON/SARIF tool name, the console and
+# Markdown headline, the HTML title, the OpenMetrics families): what a report file holds
+REPORT_MARK = b"hardcheck"
+
+
+def output_problem(target: Path, path: Path, overwrite: bool = False) -> str | None:
+    """Why a report must not be written to `path`, or None. Inside the audited tree a new
+    file is fine (CI keeps `hardcheck.sarif` in the checkout), but a symlink there is never
+    followed, and a file that is not an earlier hardcheck report (a source file given by
+    mistake: `-o app.py`) is not replaced without --overwrite-in-target."""
+    try:
+        root = target.resolve()
+        where = path.parent.resolve() / path.name
+        where.relative_to(root)
+    except (OSError, ValueError):
+        return None  # outside the tree: the user's own place (/dev/stdout included)
+    if os.path.islink(where):
+        return f"{path} is a symlink inside the audited tree; a report never follows one"
+    if not where.exists() or overwrite:
+        return None
+    if not where.is_file():
+        return f"{path} exists inside the audited tree and is not a regular file"
+    try:
+        with open(where, "rb") as fh:
+            head = fh.read(4096)
+    except OSError as exc:
+        return f"{path} cannot be read to check what it is: {exc.strerror or exc}"
+    if REPORT_MARK in head.lower():
+        return None  # an earlier report: replaced, as every run does
+    return (
+        f"{path} is a file of the audited tree, not a hardcheck report; writing the report "
+        "there would replace it (pass --overwrite-in-target if that is what you want)"
+    )
+
 
 def _replaceable(path: Path) -> bool:
     try:

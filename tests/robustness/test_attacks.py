@@ -386,3 +386,26 @@ def test_a_run_past_its_timeout_ends_within_seconds_and_says_it_is_incomplete(tm
     report = json.loads(out.read_text())
     timed_out = [f for f in report["findings"] if f["rule_id"] == "RUN001"]
     assert timed_out and all("timed out after 1s" in f["message"] for f in timed_out)
+
+
+def test_a_report_never_replaces_a_file_of_the_tree_nor_follows_a_link_there(tmp_path):
+    root = make_tree(tmp_path / "t", {"app.py": "x = 1\n"})
+    outside = tmp_path / "outside.json"
+    (root / "link.json").symlink_to(outside)
+    refused = run_cli("audit", str(root), "-q", "--format", "json", "-o", str(root / "app.py"))
+    assert refused.code == 2 and "not a hardcheck report" in refused.stderr
+    assert (root / "app.py").read_text() == "x = 1\n"  # untouched
+    linked = run_cli("audit", str(root), "-q", f"--format=json:{root / 'link.json'}")
+    assert linked.code == 2 and "symlink" in linked.stderr and not outside.exists()
+    for fmt in FORMATS:  # a report in the checkout is fine, and so is replacing it next run
+        if fmt == "console":
+            continue
+        target = root / f"report.{fmt}"
+        for _ in range(2):
+            run = run_cli("audit", str(root), "-q", "--no-cache", f"--format={fmt}:{target}")
+            assert run.code == 0, (fmt, run.stderr)
+    forced = run_cli(
+        "audit", str(root), "-q", "--format", "json", "-o", str(root / "app.py"),
+        "--overwrite-in-target",
+    )  # fmt: skip
+    assert forced.code == 0 and '"schema_version"' in (root / "app.py").read_text()
