@@ -43,7 +43,11 @@ Exit codes:
 
 
 def fail_usage(message: str) -> None:
-    click.echo(f"hardcheck: error: {message}", err=True)
+    # escaped here, not by click: click strips ANSI only when stderr is not a terminal,
+    # and these messages quote config keys and values from the audited tree
+    from .safetext import safe
+
+    click.echo(f"hardcheck: error: {safe(message)}", err=True)
     sys.exit(EXIT_USAGE)
 
 

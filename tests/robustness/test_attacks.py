@@ -409,3 +409,31 @@ def test_a_report_never_replaces_a_file_of_the_tree_nor_follows_a_link_there(tmp
         "--overwrite-in-target",
     )  # fmt: skip
     assert forced.code == 0 and '"schema_version"' in (root / "app.py").read_text()
+
+
+def test_config_error_messages_escape_what_they_quote_even_on_a_terminal(tmp_path):
+    import pty
+
+    root = make_tree(tmp_path / "t", {"app.py": "x = 1\n"})
+    for config in (
+        '"\\u001b[2Jbad" = 1\n',
+        '[owners]\n"\\u001b[2Jx" = "y"\n',
+        '[[suppress]]\nrule = "\\u001b]0;pwned\\u0007APP001"\nreason = "r"\n',
+    ):
+        (root / "hardcheck.toml").write_text(config)
+        leader, follower = pty.openpty()
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "hardcheck", "audit", str(root), "-q"],
+            stdin=follower, stdout=follower, stderr=follower,
+        )  # fmt: skip
+        os.close(follower)
+        assert proc.wait(timeout=60) == 2
+        said = b""
+        with contextlib.suppress(OSError):
+            while chunk := os.read(leader, 65536):
+                said += chunk
+        os.close(leader)
+        assert b"hardcheck: error:" in said
+        # (the spinner's own colour codes are hardcheck's; the quoted sequences must not be)
+        assert b"\x1b[2J" not in said and b"\x1b]0;" not in said and b"\x07" not in said
+        assert b"\\x1b" in said  # shown, escaped
