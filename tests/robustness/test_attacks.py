@@ -309,17 +309,21 @@ def _children_of(pid: int) -> set[int]:
     return found
 
 
+def _slow_tree(tmp_path):
+    """3,000 modules of shell calls: bandit and the whole-tree audits take many seconds,
+    in worker processes with --jobs 2."""
+    body = "import subprocess\n\n" + "".join(
+        f"def f{j}(x):\n    return subprocess.call(x, shell=True)\n\n" for j in range(20)
+    )
+    files = {f"pkg{d}/m{i}.py": body for d in range(20) for i in range(150)}
+    return make_tree(tmp_path / "t", files)
+
+
 @pytest.mark.skipif(not os.path.isdir("/proc"), reason="needs /proc (Linux)")
 def test_sigterm_to_the_main_process_alone_closes_the_pipe_within_two_seconds(tmp_path):
     import signal
 
-    files = {
-        f"pkg{d}/m{i}.py": "import subprocess\n\n"
-        + "".join(f"def f{j}(x):\n    return subprocess.call(x, shell=True)\n\n" for j in range(20))
-        for d in range(20)
-        for i in range(150)
-    }
-    root = make_tree(tmp_path / "t", files)
+    root = _slow_tree(tmp_path)
     proc = subprocess.Popen(
         [sys.executable, "-m", "hardcheck", "audit", str(root), "--no-cache", "--jobs", "2", "-q"],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
@@ -368,13 +372,7 @@ def _alive(pid: int) -> bool:
 
 
 def test_a_run_past_its_timeout_ends_within_seconds_and_says_it_is_incomplete(tmp_path):
-    files = {
-        f"pkg{d}/m{i}.py": "import subprocess\n\n"
-        + "".join(f"def f{j}(x):\n    return subprocess.call(x, shell=True)\n\n" for j in range(20))
-        for d in range(20)
-        for i in range(150)
-    }
-    root = make_tree(tmp_path / "t", files)
+    root = _slow_tree(tmp_path)
     out = tmp_path / "r.json"
     t0 = time.monotonic()
     run = run_cli(
