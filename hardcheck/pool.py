@@ -68,12 +68,41 @@ def kill_children() -> None:
         for proc in list(getattr(pool, "_processes", {}).values())
         if proc.pid
     ]
-    pids.append(getattr(getattr(forkserver, "_forkserver", None), "_forkserver_pid", None))
+    server = getattr(getattr(forkserver, "_forkserver", None), "_forkserver_pid", None)
+    if server:
+        with contextlib.suppress(OSError):
+            os.kill(server, signal.SIGSTOP)  # forks no more: its children can all be found
+    pids.append(server)
     pids.append(getattr(getattr(resource_tracker, "_resource_tracker", None), "_pid", None))
+    # a worker the forkserver forked a moment ago is in no pool yet, and dies with its
+    # parent only once it has run _worker_start: every descendant, from /proc (Linux)
+    pids.extend(_descendants(os.getpid()))
     for pid in pids:
         if pid:
             with contextlib.suppress(OSError):
                 os.kill(pid, signal.SIGKILL)
+
+
+def _parent_of(pid: str) -> int | None:
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as fh:
+            return int(fh.read().rsplit(b")", 1)[1].split()[1])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def _descendants(pid: int) -> set[int]:
+    try:
+        entries = [e for e in os.listdir("/proc") if e.isdigit()]
+    except OSError:
+        return set()  # no /proc: the pools' and the forkserver's own pids only
+    parents = {int(e): _parent_of(e) for e in entries}
+    found: set[int] = set()
+    frontier = {pid}
+    while frontier:
+        frontier = {child for child, parent in parents.items() if parent in frontier} - found
+        found |= frontier
+    return found
 
 
 def start_forkserver(preload: Sequence[str]) -> None:
