@@ -55,6 +55,23 @@ def _expanded(node: yaml.Node, limit: int) -> int:
     return size(node)
 
 
+def expands_past(text: str, limit: int = MAX_VALUES) -> bool:
+    """Would constructing this YAML stream make more than `limit` values? (False when it
+    does not parse: whoever loads it meets the error.)"""
+    total = 0
+    try:
+        for node in yaml.compose_all(text, Loader=Loader):
+            if node is not None:
+                total += _expanded(node, limit - total)
+                if total > limit:
+                    return True
+    except yaml.YAMLError:
+        return False
+    except RecursionError:
+        return True
+    return False
+
+
 def load_all(text: str, limit: int = MAX_VALUES) -> list[Any]:
     """Every document of a YAML stream, safely; TooLarge when one would expand past
     `limit` values."""

@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 from ...cache import digest_bytes
 from ...inventory import is_binary, utf16_text
+from ...readers import yamlsafe
 from ...readers.pyast import PARSE_LOCK
 from ...redact import keyed_id
 
@@ -426,37 +427,8 @@ def yaml_expands_too_far(text: str) -> bool:
     """True for YAML whose aliases, expanded, exceed YAML_EXPANSION_LIMIT nodes (a
     "billion laughs" file). detect-secrets' YAML transformer walks every alias as if
     expanded, so 9 levels of 9 references took it 50 s; such a file is scanned line by
-    line instead. The size is counted on the composed graph, each shared node once."""
-    if "*" not in text:
-        return False
-    import yaml
-
-    try:
-        documents = list(yaml.compose_all(text, Loader=yaml.SafeLoader))
-    except yaml.YAMLError:
-        return False  # the transformer cannot parse it either and falls back to lines
-    except RecursionError:
-        return True
-    sizes: dict[int, int] = {}
-
-    def size(node: Any) -> int:
-        known = sizes.get(id(node))
-        if known is not None:
-            return known
-        sizes[id(node)] = 1  # a recursive alias counts once, not forever
-        if isinstance(node, yaml.SequenceNode):
-            total = 1 + sum(size(child) for child in node.value)
-        elif isinstance(node, yaml.MappingNode):
-            total = 1 + sum(size(k) + size(v) for k, v in node.value)
-        else:
-            total = 1
-        sizes[id(node)] = min(total, YAML_EXPANSION_LIMIT + 1)
-        return sizes[id(node)]
-
-    try:
-        return sum(size(doc) for doc in documents) > YAML_EXPANSION_LIMIT
-    except RecursionError:
-        return True
+    line instead."""
+    return "*" in text and yamlsafe.expands_past(text, YAML_EXPANSION_LIMIT)
 
 
 def _scan_with_detect_secrets(abs_path: str, text: str, raw_only: bool, out: _Collector) -> None:
