@@ -94,7 +94,10 @@ def _target(target: str | os.PathLike[str]) -> Path:
     if not root.exists():
         raise ConfigError(f"target not found: {safe(str(root))}")
     if not root.is_dir():
-        raise ConfigError(f"target is not a directory: {safe(str(root))}")
+        raise ConfigError(
+            f"target {safe(str(root))} is a file, not a directory: hardcheck audits a tree"
+            " (give the directory that holds it)"
+        )
     if not os.access(root, os.R_OK | os.X_OK):
         raise ConfigError(f"target directory cannot be read: {safe(str(root))}")
     return root.resolve()

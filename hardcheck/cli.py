@@ -138,17 +138,28 @@ def audit_options(flags: dict[str, Any]) -> dict[str, dict[str, Any]]:
 @main.command("audit", help=AUDIT_HELP)
 @click.argument("path", default=".", required=False)
 @click.option(
-    "--config", "config_file", metavar="FILE", help="hardcheck.toml or pyproject.toml to use."
+    "--config",
+    "-c",
+    "config_file",
+    metavar="FILE",
+    help="hardcheck.toml or pyproject.toml to use.",
 )
 @click.option("--only", multiple=True, metavar="AUDIT,...", help="Run only these audits.")
 @click.option("--skip", multiple=True, metavar="AUDIT,...", help="Do not run these audits.")
 @click.option(
     "--fail-on",
-    type=click.Choice(SEVERITIES),
+    type=click.Choice(SEVERITIES, case_sensitive=False),
+    callback=lambda _ctx, _param, value: value.lower() if value else value,
     help="Lowest severity that fails the run [default: high].",
 )
 @click.option(
+    "--exit-zero",
+    is_flag=True,
+    help="Exit 0 even when findings fail the run or it is incomplete (usage errors still exit 2).",
+)
+@click.option(
     "--format",
+    "-f",
     "formats",
     multiple=True,
     metavar="FORMAT[:FILE]",
@@ -257,6 +268,7 @@ def audit_command(
     quiet: bool,
     no_color: bool,
     overwrite_in_target: bool,
+    exit_zero: bool,
     **option_flags: Any,
 ) -> None:
     from .api import audit
@@ -266,6 +278,9 @@ def audit_command(
     from .report import RenderOptions, render_text
     from .report.output import output_problem, write_atomic
 
+    for url in urls:
+        if "://" not in url:
+            fail_usage(f"--url {url!r} has no scheme (did you mean 'https://{url}'?)")
     outputs = _parse_formats(formats, output)
     for name, target in outputs:
         if target is not None:
@@ -335,7 +350,7 @@ def audit_command(
         from .report import console as console_renderer
 
         console_renderer.draw(report, sys.stdout, options)
-    sys.exit(report.exit_code)
+    sys.exit(0 if exit_zero else report.exit_code)
 
 
 @main.group("cache")

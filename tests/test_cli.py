@@ -290,3 +290,22 @@ def test_progress_only_on_a_terminal(tmp_path):
     )
     assert os.waitstatus_to_exitcode(code) == 0
     assert "result: PASS" in out.read_text()
+
+
+def test_cli_conventions_short_options_case_and_exit_zero(tmp_path):
+    root = make_tree(tmp_path / "t", {"settings.py": "DEBUG = True\nINSTALLED_APPS = []\n"})
+    out = tmp_path / "r.json"
+    config = tmp_path / "hc.toml"
+    config.write_text('fail-on = "critical"\n')
+    run = run_cli("audit", str(root), "-q", "-f", "json", "-o", str(out), "-c", str(config))
+    assert run.code == 0 and json.loads(out.read_text())["run"]["config"]["fail_on"] == "critical"
+    assert run_cli("audit", str(root), "-q", "--fail-on", "HIGH").code == 1  # case-insensitive
+    assert run_cli("audit", str(root), "-q", "--exit-zero").code == 0  # as ruff and bandit
+
+
+def test_usage_mistakes_say_what_was_meant(tmp_path):
+    root = make_tree(tmp_path / "t", {"app.py": "x = 1\n"})
+    run = run_cli("audit", str(root), "-q", "--url", "staging.example.com")
+    assert run.code == 2 and "did you mean 'https://staging.example.com'?" in run.stderr
+    run = run_cli("audit", str(root / "app.py"), "-q")
+    assert run.code == 2 and "is a file, not a directory" in run.stderr
