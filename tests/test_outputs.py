@@ -6,13 +6,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 
 import pytest
 from jsonschema import Draft4Validator
 from junitparser import JUnitXml
 from prometheus_client.openmetrics.parser import text_string_to_metric_families
 
-from tests.conftest import REPO, SAMPLES, SHARED, run_cli, sample_with_hostile_name
+from tests.conftest import REPO, SAMPLES, SHARED, make_tree, run_cli, sample_with_hostile_name
 
 SARIF_SCHEMA = SHARED / "schemas" / "sarif-schema-2.1.0.json"
 FORMATS = ("json", "sarif", "junit", "markdown", "openmetrics", "html")
@@ -152,3 +153,26 @@ def test_console_checklist_can_be_written_to_a_file(tmp_path):
     assert "✘ CRITICAL" in text and "summary:" in text
     assert "\x1b[" not in text  # plain text, no colour codes
     assert "summary:" in run.stdout  # and the terminal still gets its checklist
+
+
+def test_report_files_follow_the_umask_and_keep_an_existing_mode(tmp_path):
+    import stat
+    import subprocess
+    import sys
+
+    root = make_tree(tmp_path / "t", {"app.py": "x = 1\n"})
+    new, kept = tmp_path / "new.prom", tmp_path / "kept.html"
+    kept.write_text("an earlier hardcheck report\n")
+    os.chmod(kept, 0o640)
+    code = (
+        "import os, sys; os.umask(0o022); from hardcheck.entry import main; "
+        "sys.argv = ['hardcheck'] + sys.argv[1:]; main()"
+    )
+    run = subprocess.run(
+        [sys.executable, "-c", code, "audit", str(root), "-q", "--no-cache",
+         f"--format=openmetrics:{new}", f"--format=html:{kept}"],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert run.returncode == 0, run.stderr[-1000:]
+    assert stat.S_IMODE(os.stat(new).st_mode) == 0o644  # readable by a textfile collector
+    assert stat.S_IMODE(os.stat(kept).st_mode) == 0o640  # the user's choice, kept

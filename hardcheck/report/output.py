@@ -57,6 +57,29 @@ def _replaceable(path: Path) -> bool:
     return stat.S_ISREG(st.st_mode)
 
 
+def _umask() -> int:
+    try:  # Linux: read it without changing it (os.umask sets it, racing other threads)
+        with open("/proc/self/status", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    current = os.umask(0o022)
+    os.umask(current)
+    return current
+
+
+def _mode_for(path: Path) -> int:
+    """An existing report keeps its mode; a new one gets what open() would give it under
+    the umask (mkstemp's 0600 would hide it from a textfile collector or a web server:
+    reports hold no secrets by design)."""
+    try:
+        return stat.S_IMODE(os.stat(path).st_mode)
+    except OSError:
+        return 0o666 & ~_umask()
+
+
 def write_atomic(path: Path, text: str) -> None:
     path = Path(path)
     if not _replaceable(path):
@@ -65,11 +88,13 @@ def write_atomic(path: Path, text: str) -> None:
             fh.flush()
         return
     directory = path.parent if str(path.parent) else Path(".")
+    mode = _mode_for(path)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             fh.write(text)
             fh.flush()
+            os.fchmod(fh.fileno(), mode)
             os.fsync(fh.fileno())
         os.replace(tmp, path)
     except BaseException:
