@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Install everything the tests need and run them. Extra arguments go to pytest.
-# Python packages go into .venv; nginx (for the live proxy tests) and chromium +
-# chromedriver (for the HTML report test) come from the OS packages when this runs as
-# root on a Debian-like system, as CI does.
+# Python packages go into .venv; nginx (for the live proxy tests), chromium +
+# chromedriver (for the HTML report test) and prometheus (its promtool checks the
+# OpenMetrics output) come from the OS packages when this runs as root on a Debian-like
+# system, as CI does. policy-rc.d keeps the packages' daemons from starting.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -10,17 +11,19 @@ missing=()
 command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || missing+=(nginx-light)
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 command -v chromedriver >/dev/null 2>&1 || missing+=(chromium-driver)
+command -v promtool >/dev/null 2>&1 || missing+=(prometheus)  # promtool checks OpenMetrics
 if [ "${#missing[@]}" -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     echo "scripts/test.sh: installing ${missing[*]} from the OS packages" >&2
-    # keep the package from starting a system nginx on port 80: the tests start their own
+    # keep the packages from starting a system nginx on port 80 (the tests start their own)
+    # or a prometheus server
     created_policy=0
     if [ ! -e /usr/sbin/policy-rc.d ]; then
       printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d && created_policy=1
     fi
     apt-get update -qq >/dev/null
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null \
-      || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx chromium chromium-driver >/dev/null
+      || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx chromium chromium-driver prometheus >/dev/null
     [ "$created_policy" = 1 ] && rm -f /usr/sbin/policy-rc.d
   else
     echo "scripts/test.sh: ${missing[*]} not installed; the live proxy and browser tests will be skipped" >&2

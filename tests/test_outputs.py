@@ -4,9 +4,12 @@ OpenMetrics parser; Markdown and JUnit are injection-safe; the JSON schema is ve
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 import os
+import shutil
+import subprocess
 
 import pytest
 from jsonschema import Draft4Validator
@@ -176,3 +179,28 @@ def test_report_files_follow_the_umask_and_keep_an_existing_mode(tmp_path):
     assert run.returncode == 0, run.stderr[-1000:]
     assert stat.S_IMODE(os.stat(new).st_mode) == 0o644  # readable by a textfile collector
     assert stat.S_IMODE(os.stat(kept).st_mode) == 0o640  # the user's choice, kept
+
+
+PROMTOOL = shutil.which("promtool")
+
+
+@pytest.mark.skipif(
+    PROMTOOL is None, reason="promtool is not installed (scripts/test.sh installs it)"
+)
+def test_promtool_accepts_the_openmetrics_and_the_timestamp_reads_back_exactly(tmp_path):
+    root = make_tree(tmp_path / "t", {"settings.py": "DEBUG = True\nINSTALLED_APPS = []\n"})
+    prom, report = tmp_path / "m.prom", tmp_path / "r.json"
+    run = run_cli(
+        "audit", str(root), "-q", "--no-cache", f"--format=openmetrics:{prom}", f"--format=json:{report}"
+    )  # fmt: skip
+    assert run.code == 1, run.stderr
+    check = subprocess.run(
+        [PROMTOOL, "check", "metrics"], input=prom.read_text(), capture_output=True, text=True
+    )
+    assert check.returncode == 0 and not check.stdout.strip(), check.stdout + check.stderr
+    families = {f.name: f for f in text_string_to_metric_families(prom.read_text())}
+    (sample,) = families["hardcheck_run_timestamp_seconds"].samples
+    finished = json.loads(report.read_text())["run"]["finished"]
+    when = dt.datetime.fromisoformat(finished.replace("Z", "+00:00")).timestamp()
+    assert abs(sample.value - when) < 1
+    assert families["hardcheck_run_timestamp_seconds"].unit == "seconds"

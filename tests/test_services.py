@@ -203,7 +203,6 @@ def test_findings_name_their_service():
     }
     assert json.loads(rendered["sarif"])["runs"][0]["results"][0]["properties"]["service"] == "bad"
     assert "(service bad)" in rendered["junit"] and "(service bad)" in rendered["markdown"]
-    assert "hardcheck_findings{target=" in rendered["openmetrics"]
     assert 'service="bad",severity="high",status="fail"' in rendered["openmetrics"]
     report = hardcheck.audit(
         LAYOUTS / "compose-nginx-two-services", only=["permissions"], cache=False
