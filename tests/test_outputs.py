@@ -204,3 +204,22 @@ def test_promtool_accepts_the_openmetrics_and_the_timestamp_reads_back_exactly(t
     when = dt.datetime.fromisoformat(finished.replace("Z", "+00:00")).timestamp()
     assert abs(sample.value - when) < 1
     assert families["hardcheck_run_timestamp_seconds"].unit == "seconds"
+
+
+def test_junit_case_names_are_unique_and_carry_their_file(tmp_path):
+    import junitparser
+
+    out = tmp_path / "r.xml"
+    run = run_cli(
+        "audit", str(SAMPLES / "insecure-fastapi"), "-q", "--no-cache",
+        "--vuln-db", str(SAMPLES / "vulndb"), f"--format=junit:{out}",
+    )  # fmt: skip
+    assert run.code == 1, run.stderr[-500:]
+    xml = junitparser.JUnitXml.fromfile(str(out))
+    names = [(suite.name, case.name) for suite in xml for case in suite]
+    assert len(names) == len(set(names)), [n for n in names if names.count(n) > 1][:5]
+    cases = [case for suite in xml for case in suite]
+    with_file = [c for c in cases if c._elem.get("file")]
+    assert with_file and all(
+        (SAMPLES / "insecure-fastapi" / c._elem.get("file")).exists() for c in with_file
+    )

@@ -5,6 +5,7 @@ from findings (already escaped of control characters) and ElementTree escapes ma
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
+from collections import Counter
 
 from ..model import Status
 from . import RenderOptions
@@ -37,15 +38,21 @@ def render(report: Report, options: RenderOptions) -> str:
                 **{k: str(v) for k, v in counts.items()},
             },
         )
+        seen: Counter[str] = Counter()
         for f in findings:
             where = f.location.display()
-            case = ET.SubElement(
-                suite,
-                "testcase",
-                classname=f"hardcheck.{audit}.{f.rule_id}",
-                name=f"{f.rule_id} {f.title}" + (f" — {where}" if where != "-" else ""),
-                time="0",
-            )
+            name = f"{f.rule_id} {f.title}" + (f" — {where}" if where != "-" else "")
+            if f.upstream_id:  # one rule, one line, several advisories (DEP001)
+                name += f" [{f.upstream_id}]"
+            seen[name] += 1
+            if seen[name] > 1:  # test-report UIs merge cases that share a name
+                name += f" (#{seen[name]})"
+            attrib = {"classname": f"hardcheck.{audit}.{f.rule_id}", "name": name, "time": "0"}
+            if f.location.path:
+                attrib["file"] = f.location.path
+                if f.location.line:
+                    attrib["line"] = str(f.location.line)
+            case = ET.SubElement(suite, "testcase", attrib=attrib)
             detail = f"{f.message}\nseverity: {f.severity.value}\nowner: {f.owner}\nexpected: {f.expected}\nrollback: {f.rollback}"
             if f.status is Status.FAIL:
                 ET.SubElement(
