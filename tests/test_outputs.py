@@ -223,3 +223,17 @@ def test_junit_case_names_are_unique_and_carry_their_file(tmp_path):
     assert with_file and all(
         (SAMPLES / "insecure-fastapi" / c._elem.get("file")).exists() for c in with_file
     )
+
+
+def test_markdown_fits_a_pull_request_comment_and_keeps_catalogue_code_spans(tmp_path):
+    files = {f"svc{i}/settings.py": "DEBUG = True\nINSTALLED_APPS = []\n" for i in range(300)}
+    root = make_tree(tmp_path / "t", files)
+    out = tmp_path / "r.md"
+    run = run_cli(
+        "audit", str(root), "-q", "--no-cache", "--only", "permissions", f"--format=markdown:{out}"
+    )  # fmt: skip
+    assert run.code == 1, run.stderr[-500:]
+    text = out.read_text()
+    assert len(text) <= 65_536
+    assert "more failing or error items are not shown" in text
+    assert "Django `DEBUG = False`" in text  # APP001's expected state keeps its code span

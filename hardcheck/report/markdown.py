@@ -7,7 +7,7 @@ from __future__ import annotations
 import html
 import re
 
-from ..model import Status
+from ..model import Finding, Status
 from . import RenderOptions
 from .model import Report, grade
 
@@ -22,6 +22,30 @@ def html_text(text: str) -> str:
 
 def md(text: str) -> str:
     return _SPECIAL.sub(r"\\\1", text).replace("\n", " ")
+
+
+# GitHub's limit for a PR comment or a job summary; RESERVED keeps room for the trailer
+MAX_CHARS = 65_536
+RESERVED = 4_096
+
+
+def catalogue_md(text: str) -> str:
+    """Catalogue text is ours, written as Markdown (`code` spans): only HTML is escaped."""
+    return html.escape(text, quote=False).replace("\n", " ")
+
+
+def _item(f: Finding) -> list[str]:
+    where = html_text(f.location.display())  # inside HTML, Markdown escapes would show
+    block = [
+        f"<details><summary>{ICON[f.status]} <b>{f.severity.value.upper()}</b> {f.rule_id} "
+        f"{html_text(f.title)} — <code>{where}</code></summary>",
+        "",
+        f"- {md(f.message)}",
+    ]
+    if f.status is Status.FAIL:
+        block.append(f"- **expected:** {catalogue_md(f.expected)}")
+        block.append(f"- **owner:** {md(f.owner)} · **rollback:** {catalogue_md(f.rollback)}")
+    return [*block, "", "</details>"]
 
 
 def render(report: Report, options: RenderOptions) -> str:
@@ -43,6 +67,8 @@ def render(report: Report, options: RenderOptions) -> str:
         lines.append(
             f"| {a.name} | {ICON[a.status]} {a.status.value} | {a.counts['fail']} | {a.counts['error']} | {a.score} |"
         )
+    size = sum(len(line) + 1 for line in lines)
+    left_out = 0
     for a in report.audits:
         items = [
             f
@@ -51,20 +77,22 @@ def render(report: Report, options: RenderOptions) -> str:
         ]
         if not items:
             continue
-        lines += ["", f"### {a.name}", ""]
+        heading = ["", f"### {a.name}", ""]
         for f in items:
-            where = html_text(f.location.display())  # inside HTML, Markdown escapes would show
-            lines.append(
-                f"<details><summary>{ICON[f.status]} <b>{f.severity.value.upper()}</b> {f.rule_id} {html_text(f.title)} — <code>{where}</code></summary>"
-            )
-            lines.append("")
-            lines.append(f"- {md(f.message)}")
-            if f.status is Status.FAIL:
-                lines.append(f"- **expected:** {md(f.expected)}")
-                lines.append(
-                    f"- **owner:** {md(f.owner)} · **rollback:** {md(f.rollback.split('. ')[0])}"
-                )
-            lines += ["", "</details>"]
+            block = _item(f)
+            cost = sum(len(line) + 1 for line in (*heading, *block))
+            if size + cost > MAX_CHARS - RESERVED:
+                left_out += 1
+                continue
+            lines += [*heading, *block]
+            size += cost
+            heading = []
+    if left_out:
+        lines += [
+            "",
+            f"> **{left_out} more failing or error items are not shown**: a pull-request "
+            f"comment holds {MAX_CHARS:,} characters. See the JSON report artifact.",
+        ]
     if report.suppressed:
         lines += ["", "### suppressed", ""]
         for s in report.suppressed:
