@@ -80,3 +80,13 @@ def test_fail_on_threshold():
 def test_schema_in_repo_is_what_the_cli_prints():
     printed = json.loads(run_cli("schema").stdout)
     assert printed == json.loads((REPO / "hardcheck" / "report" / "schema.json").read_text())
+
+
+def test_console_rollback_hint_is_cut_at_a_sentence_end_not_an_abbreviation():
+    from hardcheck.report.console import _first_sentence
+
+    text = "Raise the limit where it binds (e.g. nginx client_max_body_size). Reload after."
+    assert (
+        _first_sentence(text) == "Raise the limit where it binds (e.g. nginx client_max_body_size)."
+    )
+    assert _first_sentence("Set it back. Then redeploy.") == "Set it back."

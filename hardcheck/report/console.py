@@ -9,6 +9,7 @@ never with NO_COLOR or --no-color; no box-drawing at all, so piped output stays 
 from __future__ import annotations
 
 import io
+import re
 import textwrap
 from typing import IO
 
@@ -60,10 +61,14 @@ def _first_line(text: str) -> str:
     return text.strip().splitlines()[0] if text.strip() else ""
 
 
+# a sentence ends at ". " unless the word before is an abbreviation ("e.g. ", "i.e. ")
+_SENTENCE_END = re.compile(r"(?<!\be\.g)(?<!\bi\.e)(?<!\betc)(?<!\bvs)\.\s")
+
+
 def _first_sentence(text: str) -> str:
     line = _first_line(text)
-    head, sep, _ = line.partition(". ")
-    return head + "." if sep else line
+    match = _SENTENCE_END.search(line)
+    return line[: match.start() + 1] if match else line
 
 
 class ConsoleRenderer:
