@@ -322,6 +322,17 @@ def audit_command(
         os._exit(code)
     finally:
         signal.signal(signal.SIGTERM, previous)
+    if config_file is None and Path(path).is_dir():
+        from .config import shadowed_config
+        from .safetext import safe
+
+        ignored = shadowed_config(Path(path))
+        if ignored is not None:
+            click.echo(
+                f"hardcheck: warning: {safe(str(ignored))}'s [tool.hardcheck] is ignored: "
+                "hardcheck.toml beside it is the config (they are not merged)",
+                err=True,
+            )
     if report.cache and report.cache["note"] not in ("", NO_CACHE_NOTE):
         click.echo(f"hardcheck: warning: {report.cache['note']}", err=True)
     history = []

@@ -216,6 +216,20 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
+def shadowed_config(target: Path) -> Path | None:
+    """pyproject.toml, when it holds a [tool.hardcheck] table that hardcheck.toml beside it
+    overrides (hardcheck.toml wins whole: the two are never merged)."""
+    pyproject = target / "pyproject.toml"
+    if not ((target / "hardcheck.toml").is_file() and pyproject.is_file()):
+        return None
+    try:
+        data = _toml.loads(pyproject.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, _toml.TOMLDecodeError, RecursionError):
+        return None
+    tool = data.get("tool")
+    return pyproject if isinstance(tool, dict) and "hardcheck" in tool else None
+
+
 def find_config_file(target: Path) -> tuple[Path | None, str]:
     """`hardcheck.toml` wins over `pyproject.toml`'s `[tool.hardcheck]`."""
     candidate = target / "hardcheck.toml"

@@ -309,3 +309,20 @@ def test_usage_mistakes_say_what_was_meant(tmp_path):
     assert run.code == 2 and "did you mean 'https://staging.example.com'?" in run.stderr
     run = run_cli("audit", str(root / "app.py"), "-q")
     assert run.code == 2 and "is a file, not a directory" in run.stderr
+
+
+def test_the_config_used_is_named_and_a_shadowed_one_is_said(tmp_path):
+    root = make_tree(
+        tmp_path / "t",
+        {
+            "app.py": "x = 1\n",
+            "hardcheck.toml": 'fail-on = "low"\n',
+            "pyproject.toml": '[tool.hardcheck]\nfail-on = "critical"\n',
+        },
+    )
+    run = run_cli("audit", str(root), "--only", "permissions")
+    assert "config hardcheck.toml" in run.stdout and "fail-on low" in run.stdout
+    assert "[tool.hardcheck] is ignored" in run.stderr
+    (root / "hardcheck.toml").unlink()
+    run = run_cli("audit", str(root), "--only", "permissions")
+    assert "config pyproject.toml" in run.stdout and "is ignored" not in run.stderr

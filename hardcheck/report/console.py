@@ -9,6 +9,7 @@ never with NO_COLOR or --no-color; no box-drawing at all, so piped output stays 
 from __future__ import annotations
 
 import io
+import os
 import re
 import textwrap
 from typing import IO
@@ -17,6 +18,7 @@ from rich.console import Console
 from rich.text import Text
 
 from ..model import Finding, Severity, Status
+from ..safetext import safe
 from . import RenderOptions
 from .model import Report, grade
 
@@ -135,8 +137,10 @@ class ConsoleRenderer:
         header = Text("hardcheck ", "bold")
         header.append(report.tool_version)
         header.append(f" · {report.target}")
+        config = report.config.get("file")
         header.append(
-            f" · environment {report.config.get('environment')} · fail-on {report.fail_on.value}",
+            f" · environment {report.config.get('environment')} · fail-on {report.fail_on.value}"
+            + f" · config {safe(os.path.basename(config)) if config else 'none (defaults)'}",
             "dim",
         )
         c.print(header)
