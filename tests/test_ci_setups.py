@@ -35,7 +35,9 @@ def test_github_actions_workflow():
     assert cache["with"]["path"] == "~/.cache/hardcheck"  # platformdirs' user cache on Linux
     assert steps.index(cache) < steps.index(audit)
     uses = [s.get("uses", "") for s in steps]
-    assert any(u.startswith("github/codeql-action/upload-sarif") for u in uses)
+    assert any(u.startswith("github/codeql-action/upload-sarif@v4") for u in uses)  # v3: deprecated
+    install = next(s["run"] for s in steps if s.get("name") == "Install hardcheck")
+    assert "git+https://" in install  # not `pip install hardcheck`: it is not on PyPI
     assert any(u.startswith("actions/upload-artifact") for u in uses)
     assert all(
         s.get("if") == "always()"
@@ -49,6 +51,7 @@ def test_gitlab_job():
     assert any("schedule" in r["if"] for r in job["rules"])
     assert job["artifacts"]["reports"]["junit"] == "hardcheck-junit.xml"
     assert any("junit:hardcheck-junit.xml" in line for line in job["script"])
+    assert not any(line.strip() == "pip install hardcheck" for line in job["script"])
 
 
 @pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed")
