@@ -451,8 +451,9 @@ def diff_command(old: str, new: str, fail_on: str, fmt: str) -> None:
       hardcheck diff last-night.json tonight.json --fail-on medium
     """
     from .config import ConfigError
-    from .fleet import diff, load_report, new_at_or_above
+    from .fleet import diff, load_report, new_at_or_above, where
     from .model import Severity
+    from .safetext import safe
 
     try:
         result = diff(load_report(old), load_report(new))
@@ -463,14 +464,20 @@ def diff_command(old: str, new: str, fail_on: str, fmt: str) -> None:
     if fmt == "json":
         click.echo(json.dumps(result, indent=2))
     else:
-        click.echo(f"score {result['old']['score']} -> {result['new']['score']}")
+        old_score, new_score = result["old"]["score"], result["new"]["score"]
+        moved = [a for a in result["audits"] if a["old"] != a["new"]]
+        per_audit = ", ".join(f"{a['name']} {a['old']} -> {a['new']}" for a in moved)
+        click.echo(f"score {old_score} -> {new_score}" + (f" ({per_audit})" if per_audit else ""))
         for title, key in (("new", "new_findings"), ("fixed", "fixed_findings")):
             click.echo(f"{title}: {len(result[key])}")
             for f in result[key]:
-                loc = f["location"]
-                where = loc.get("path") or loc.get("url") or loc.get("setting") or "-"
-                click.echo(f"  {f['severity']:<8} {f['rule_id']} {where}: {f['message'][:100]}")
+                click.echo(
+                    f"  {f['severity']:<8} {f['rule_id']} {where(f['location'])}: {f['message'][:100]}"
+                )
         click.echo(f"changed: {len(result['changed_findings'])}")
+        for c in result["changed_findings"]:
+            what = "; ".join(f"{k} {v[0]!r} -> {v[1]!r}" for k, v in c["changes"].items())
+            click.echo(f"  {c['rule_id']} {where(c['location'])}: {safe(what)[:160]}")
     sys.exit(1 if gate else 0)
 
 

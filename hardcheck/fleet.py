@@ -68,7 +68,14 @@ def diff(old: dict, new: dict) -> dict:
                     "changes": deltas,
                 }
             )
+    old_scores = {a["name"]: a["score"] for a in old["audits"]}
+    new_scores = {a["name"]: a["score"] for a in new["audits"]}
+    audits = [
+        {"name": name, "old": old_scores.get(name), "new": new_scores.get(name)}
+        for name in sorted(set(old_scores) | set(new_scores))
+    ]
     return {
+        "audits": audits,
         "old": {
             "target": old["run"]["target"],
             "finished": old["run"]["finished"],
@@ -79,10 +86,37 @@ def diff(old: dict, new: dict) -> dict:
             "finished": new["run"]["finished"],
             "score": new["summary"]["score"],
         },
-        "new_findings": [after[fp] for fp in sorted(set(after) - set(before))],
-        "fixed_findings": [before[fp] for fp in sorted(set(before) - set(after))],
-        "changed_findings": changed,
+        "new_findings": _worst_first(after[fp] for fp in set(after) - set(before)),
+        "fixed_findings": _worst_first(before[fp] for fp in set(before) - set(after)),
+        "changed_findings": _worst_first(changed, lambda c: after[c["fingerprint"]]),
     }
+
+
+def _worst_first(items, finding=lambda f: f) -> list[dict]:
+    """Critical first, then by rule and place: what needs a look comes first."""
+
+    def key(item: dict) -> tuple:
+        f = finding(item)
+        loc = f["location"]
+        return (
+            -Severity(f["severity"]).rank,
+            f["rule_id"],
+            loc.get("path") or loc.get("url") or "",
+            loc.get("line") or 0,
+            f["fingerprint"],
+        )
+
+    return sorted(items, key=key)
+
+
+def where(location: dict) -> str:
+    """path:line, else the URL, else the setting; and the service when named."""
+    place = location.get("path") or location.get("url") or location.get("setting") or "-"
+    if location.get("path") and location.get("line"):
+        place = f"{place}:{location['line']}"
+    if location.get("service"):
+        place += f" (service {location['service']})"
+    return place
 
 
 def new_at_or_above(result: dict, threshold: Severity) -> list[dict]:

@@ -95,7 +95,19 @@ def test_diff_and_merge_on_real_reports(tmp_path):
     ]
     assert d.code == 0  # the new finding is low: under the default --fail-on high
     assert run_cli("diff", str(before), str(after), "--fail-on", "low").code == 1
-    assert "new: 1" in run_cli("diff", str(before), str(after)).stdout
+    text = run_cli("diff", str(before), str(after)).stdout
+    assert "new: 1" in text
+    # where, with the line and the service, and which audits' scores moved
+    assert "COD001 app/extra.py:1 (service insecure-fastapi)" in text
+    assert "permissions " in text.splitlines()[0] and "->" in text.splitlines()[0]
+    moved = {a["name"]: (a["old"], a["new"]) for a in result["audits"] if a["old"] != a["new"]}
+    assert "permissions" in moved and moved["permissions"][1] > moved["permissions"][0]
+    worst_first = run_cli("diff", str(good), str(after), "--format", "json")
+    ranks = ["info", "low", "medium", "high", "critical"]
+    severities = [
+        ranks.index(f["severity"]) for f in json.loads(worst_first.stdout)["new_findings"]
+    ]
+    assert severities == sorted(severities, reverse=True) and severities[0] == 4
 
     fleet_file = tmp_path / "fleet.json"
     m = run_cli("merge", str(after), str(good), "-o", str(fleet_file))
