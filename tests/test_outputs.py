@@ -46,7 +46,7 @@ def test_sarif_validates_against_the_official_schema(outputs):
     report = json.loads(outputs["json"])
     failing = [f for f in report["findings"] if f["status"] == "fail"]
     assert len(run["results"]) == len(failing) + len(report["suppressed"])
-    ids = {r["id"] for r in run["tool"]["driver"]["rules"]}
+    ids = {r["properties"]["hardcheck-rule"] for r in run["tool"]["driver"]["rules"]}
     assert {f["rule_id"] for f in failing} <= ids
     assert all(r["partialFingerprints"]["hardcheckFingerprint/v1"] for r in run["results"])
     levels = {r["ruleId"]: r["level"] for r in run["results"]}
@@ -237,3 +237,27 @@ def test_markdown_fits_a_pull_request_comment_and_keeps_catalogue_code_spans(tmp
     assert len(text) <= 65_536
     assert "more failing or error items are not shown" in text
     assert "Django `DEBUG = False`" in text  # APP001's expected state keeps its code span
+
+
+def test_sarif_shows_each_result_with_its_own_severity_and_a_region(tmp_path):
+    out = tmp_path / "r.sarif"
+    run = run_cli(
+        "audit", str(SAMPLES / "insecure-fastapi"), "-q", "--no-cache",
+        "--vuln-db", str(SAMPLES / "vulndb"), f"--format=sarif:{out}",
+    )  # fmt: skip
+    assert run.code == 1, run.stderr[-500:]
+    sarif_run = json.loads(out.read_text())["runs"][0]
+    rules = sarif_run["tool"]["driver"]["rules"]
+    assert len({r["id"] for r in rules}) == len(rules)
+    scale = {"critical": "9.5", "high": "8.0", "medium": "5.5", "low": "3.0", "info": "0.0"}
+    severities = set()
+    for result in sarif_run["results"]:
+        rule = rules[result["ruleIndex"]]
+        assert rule["id"] == result["ruleId"]
+        own = result["properties"]["severity"]
+        assert rule["properties"]["security-severity"] == scale[own], result["ruleId"]
+        severities.add((result["ruleId"].split("-")[0], own))
+        for location in result["locations"]:
+            if "physicalLocation" in location:
+                assert location["physicalLocation"]["region"]["startLine"] >= 1
+    assert ("SEC001", "critical") in severities and ("SEC001", "high") in severities

@@ -29,8 +29,9 @@ def _location(f: Finding) -> dict:
     loc = f.location
     if loc.path:
         physical: dict = {"artifactLocation": {"uri": loc.path, "uriBaseId": "SRCROOT"}}
-        if loc.line:
-            physical["region"] = {"startLine": loc.line}
+        # a file-level finding (a committed .env) is shown at its first line: code-scanning
+        # UIs need a region to display a result at all
+        physical["region"] = {"startLine": loc.line or 1}
         return {"physicalLocation": physical}
     name = loc.url or loc.setting or f.audit
     return {
@@ -40,11 +41,20 @@ def _location(f: Finding) -> dict:
     }
 
 
+def descriptor_id(rule_id: str, severity: Severity, default: Severity) -> str:
+    """GitHub shows a result with its rule descriptor's security-severity: a result whose
+    severity is not its rule's default points at a descriptor of its own, as trivy emits
+    one per advisory (`SEC001` at its default, `SEC001-critical` for a private key)."""
+    return rule_id if severity is default else f"{rule_id}-{severity.value}"
+
+
 def _result(f: Finding, index: dict[str, int], suppression: dict | None = None) -> dict:
     properties: dict[str, str] = {"severity": f.severity.value, "owner": f.owner, "audit": f.audit}
+    rule = load_catalogue().get(f.rule_id)
+    rid = descriptor_id(f.rule_id, f.severity, rule.severity)
     result: dict[str, Any] = {
-        "ruleId": f.rule_id,
-        "ruleIndex": index[f.rule_id],
+        "ruleId": rid,
+        "ruleIndex": index[rid],
         "level": LEVEL[f.severity],
         "kind": "fail",
         "message": {"text": f.message + (f" [{f.evidence}]" if f.evidence else "")},
@@ -65,15 +75,20 @@ def render(report: Report, options: RenderOptions) -> str:
     catalogue = load_catalogue()
     failing = [f for f in report.findings if f.status is Status.FAIL]
     suppressed = list(report.suppressed)
-    used = sorted({f.rule_id for f in failing} | {s.finding.rule_id for s in suppressed})
+    used = sorted(
+        {(f.rule_id, f.severity) for f in failing}
+        | {(s.finding.rule_id, s.finding.severity) for s in suppressed},
+        key=lambda pair: (pair[0], -pair[1].rank),
+    )
     rules: list[dict[str, Any]] = []
     index: dict[str, int] = {}
-    for rule_id in used:
+    for rule_id, severity in used:
         rule = catalogue.get(rule_id)
-        index[rule_id] = len(rules)
+        rid = descriptor_id(rule_id, severity, rule.severity)
+        index[rid] = len(rules)
         rules.append(
             {
-                "id": rule.id,
+                "id": rid,
                 "name": rule.name,
                 "shortDescription": {"text": rule.title},
                 "fullDescription": {"text": rule.rationale},
@@ -81,10 +96,11 @@ def render(report: Report, options: RenderOptions) -> str:
                     "text": f"Expected: {rule.expected}\n\nRollback: {rule.rollback}",
                     "markdown": f"**Expected:** {rule.expected}\n\n**Rollback:** {rule.rollback}\n\n**Why:** {rule.rationale}",
                 },
-                "defaultConfiguration": {"level": LEVEL[rule.severity]},
+                "defaultConfiguration": {"level": LEVEL[severity]},
                 "properties": {
                     "tags": ["security", rule.audit],
-                    "security-severity": SECURITY_SEVERITY[rule.severity.value],
+                    "hardcheck-rule": rule.id,  # the catalogue's id, whatever the descriptor's
+                    "security-severity": SECURITY_SEVERITY[severity.value],
                     "owner": rule.owner,
                 },
             }
