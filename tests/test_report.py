@@ -90,3 +90,23 @@ def test_console_rollback_hint_is_cut_at_a_sentence_end_not_an_abbreviation():
         _first_sentence(text) == "Raise the limit where it binds (e.g. nginx client_max_body_size)."
     )
     assert _first_sentence("Set it back. Then redeploy.") == "Set it back."
+
+
+def test_console_honours_columns_and_wraps_with_a_hanging_indent():
+    run = run_cli(
+        "audit", str(SAMPLES / "insecure-fastapi"), "--no-cache", "--only", "permissions,uploads",
+        env={"COLUMNS": "80"},
+    )  # fmt: skip
+    lines = run.stdout.splitlines()
+    assert lines and max(len(line) for line in lines) <= 80
+    starts = (
+        "hardcheck ",
+        "inventory:",
+        "permissions ",
+        "uploads ",
+        "summary:",
+        "result:",
+        "suppressed",
+    )
+    at_margin = [line for line in lines if line and not line.startswith(" ")]
+    assert all(line.startswith(starts) for line in at_margin), at_margin

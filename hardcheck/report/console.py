@@ -37,13 +37,23 @@ DETAIL_INDENT = 14
 PIPE_WIDTH = 160
 
 
+def _pipe_width() -> int:
+    """COLUMNS when the caller sets it (a CI log viewer's width, `COLUMNS=80 … | less`),
+    else PIPE_WIDTH: long lines for logs and files."""
+    try:
+        columns = int(os.environ.get("COLUMNS", ""))
+    except ValueError:
+        return PIPE_WIDTH
+    return max(40, min(columns, 1000))
+
+
 def make_console(stream: IO[str], *, color: bool | None = None) -> Console:
     """A terminal gets its own width and colour; a pipe or file gets long plain lines."""
     is_tty = hasattr(stream, "isatty") and stream.isatty()
     console = Console(
         file=stream,
         no_color=color is False,
-        width=None if is_tty else PIPE_WIDTH,
+        width=None if is_tty else _pipe_width(),
         highlight=False,
         emoji=False,
         markup=False,
@@ -97,13 +107,13 @@ class ConsoleRenderer:
             # a passing item reads as what was checked, not as the failure's title
             line.append(f"{f.title}: ", "dim")
             line.append(f.message)
-            self.console.print(line)
+            self.hanging(line, DETAIL_INDENT)
             return
         line.append(f.title)
         where = f.location.display()
         if where != "-":
             line.append(f"  {where}", "blue")
-        self.console.print(line)
+        self.hanging(line, DETAIL_INDENT)
         self.detail("", f.message)
         if f.status is Status.FAIL:
             if f.rule_id in self.explained:
@@ -113,6 +123,18 @@ class ConsoleRenderer:
             self.detail("expected", _first_line(f.expected))
             self.detail("owner", f.owner)
             self.detail("rollback", _first_sentence(f.rollback))
+
+    def hanging(self, line: Text, indent: int) -> None:
+        """A headline wrapped with a hanging indent: continuation lines start under the
+        text, not at column 0 (rich wraps back to the margin)."""
+        width = self.console.width
+        if line.cell_len <= width:
+            self.console.print(line)
+            return
+        lines = line.wrap(self.console, max(width - indent, 20))
+        for i, part in enumerate(lines):
+            part.rstrip()
+            self.console.print(part if i == 0 else Text(" " * indent) + part)
 
     def detail(self, label: str, value: str) -> None:
         """An indented line wrapped with a hanging indent (textwrap: rich pads wrapped
@@ -143,7 +165,7 @@ class ConsoleRenderer:
             + f" · config {safe(os.path.basename(config)) if config else 'none (defaults)'}",
             "dim",
         )
-        c.print(header)
+        self.hanging(header, 2)
         inv = report.inventory
         inv_line = Text(
             f"inventory: {inv['files']} files ({inv['content_files']} content)"
@@ -151,7 +173,7 @@ class ConsoleRenderer:
             f", {inv['excluded']} excluded",
             "dim",
         )
-        c.print(inv_line)
+        self.hanging(inv_line, 2)
         if inv.get("note"):
             c.print(Text(f"note: {inv['note']}", "yellow"))
         groups: dict[str, list[Finding]] = {}
@@ -174,7 +196,7 @@ class ConsoleRenderer:
                 title.append(f"  ({summary.duration_seconds:.2f}s)", "dim")
                 if summary.message:
                     title.append(f"  {summary.message}", "yellow")
-            c.print(title)
+            self.hanging(title, 2)
             for f in shown:
                 self.item(f)
         if report.suppressed:
@@ -208,7 +230,7 @@ class ConsoleRenderer:
         if broken:
             # errors do not lower the score, so say that it covers only what was audited
             line.append(f" · incomplete ({broken}): it scores only what was audited", "yellow")
-        c.print(line)
+        self.hanging(line, 2)
         code = report.exit_code
         new = "new " if report.baseline is not None else ""
         if report.baseline is not None:
@@ -234,7 +256,7 @@ class ConsoleRenderer:
                 f"result: PASS — nothing {new}at or above {report.fail_on.value} (exit 0)",
                 "bold green",
             )
-        c.print(verdict)
+        self.hanging(verdict, 2)
 
 
 def draw(report: Report, stream: IO[str], options: RenderOptions) -> None:
