@@ -84,6 +84,12 @@ class Service:
         return self.root == "." or rel == self.root or rel.startswith(f"{self.root}/")
 
 
+def innermost(services: Iterable[Service], path: str) -> Service | None:
+    """The service with the deepest root (not the tree itself) that holds `path`."""
+    holders = [s for s in services if s.root != "." and s.holds(path)]
+    return max(holders, key=lambda s: len(s.root)) if holders else None
+
+
 def entrypoints_in(path: str, data: bytes) -> list[Entrypoint]:
     """The application objects one module makes (nothing is imported or run)."""
     base = os.path.basename(path)

@@ -57,9 +57,9 @@ class ServiceModel:
             return None
         if path is None:  # a URL, a setting no file holds
             return self.services[0].name if len(self.services) == 1 else None
-        inner = [s for s in self.services if s.root != "." and s.holds(path)]
-        if inner:
-            return max(inner, key=lambda s: len(s.root)).name
+        inner = apps.innermost(self.services, path)
+        if inner is not None:
+            return inner.name
         serving = {s.name for s in self.services for c in s.starts if c.source == path}
         serving |= {
             s.name for s in self.services for r in s.routes if path in self._config_files(r.config)
@@ -161,18 +161,17 @@ def _connect(model: ServiceModel, proxies: dict[str, str]) -> None:
     for cfg in model.nginx.configs:
         if apps.NOT_SERVICES.match_file(cfg.main):
             continue
-        # a proxy config inside a service's root is that service's own
-        holders = [s for s in model.services if s.root != "." and s.holds(cfg.main)]
-        home = max(holders, key=lambda s: len(s.root)) if holders else None
+        # the service the config names for this proxy; else a proxy config inside a
+        # service's root is that service's own
+        named = by_name.get(proxies.get(cfg.main, ""))
+        home = apps.innermost(model.services, cfg.main)
         candidates = [(c, s) for c, s in owned if home is None or s is home]
         for route in routes.routes(cfg):
-            service = (
-                routes.route_to(route, candidates) or home or by_name.get(proxies.get(cfg.main, ""))
-            )
+            service = named or routes.route_to(route, candidates) or home
             if service is None and len(model.services) == 1:
                 service = model.services[0]
             if service is not None:
                 service.routes.append(route)
-    for name, path in ((n, p) for p, n in proxies.items()):
+    for path, name in proxies.items():
         if name in by_name:
             by_name[name].proxy = path

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from ..readers import nginx
-from .apps import NOT_SERVICES, Service
+from .apps import NOT_SERVICES, Service, innermost
 from .start import SERVING, StartCommand, option_values
 
 APP_REFERENCE = re.compile(r"^([A-Za-z_][\w.]*)(?::([A-Za-z_][\w.]*(?:\(.*\))?))?$")
@@ -52,7 +52,6 @@ class Route:
     addresses: tuple[str, ...]  # host:port or unix:path, upstream servers resolved
     file: str
     line: int
-    service: str | None = None
 
 
 def listens(command: StartCommand) -> set[str]:
@@ -78,11 +77,8 @@ def listens(command: StartCommand) -> set[str]:
         address = next((a for a in after if not a.startswith("-")), "")
         if address:
             out.add(address.rsplit(":", 1)[-1])
-    port = command.environment().get("PORT")
-    if port and program in DEFAULT_PORTS and not out:
-        out.add(port)
-    if not out and program in DEFAULT_PORTS:
-        out.add(str(DEFAULT_PORTS[program]))
+    if not out and program in DEFAULT_PORTS:  # $PORT (Heroku-style), else the default
+        out.add(env.get("PORT") or str(DEFAULT_PORTS[program]))
     return out
 
 
@@ -133,9 +129,9 @@ def service_of(command: StartCommand, services: list[Service]) -> Service | None
             ):
                 return service
     for path in (command.context, command.source):
-        holders = [s for s in services if s.root != "." and path is not None and s.holds(path)]
-        if holders:
-            return max(holders, key=lambda s: len(s.root))
+        home = None if path is None else innermost(services, path)
+        if home is not None:
+            return home
     # an image built elsewhere (Kubernetes, a Dockerfile that copies a subdirectory):
     # the one service whose entrypoint the named module is
     loose = {
