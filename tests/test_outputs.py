@@ -206,15 +206,21 @@ def test_promtool_accepts_the_openmetrics_and_the_timestamp_reads_back_exactly(t
     assert families["hardcheck_run_timestamp_seconds"].unit == "seconds"
 
 
+def _insecure_sample_as(tmp_path, fmt: str):
+    """The insecure sample, audited with its offline advisory database, as one format."""
+    out = tmp_path / f"report.{fmt}"
+    run = run_cli(
+        "audit", str(SAMPLES / "insecure-fastapi"), "-q", "--no-cache",
+        "--vuln-db", str(SAMPLES / "vulndb"), f"--format={fmt}:{out}",
+    )  # fmt: skip
+    assert run.code == 1, run.stderr[-500:]
+    return out
+
+
 def test_junit_case_names_are_unique_and_carry_their_file(tmp_path):
     import junitparser
 
-    out = tmp_path / "r.xml"
-    run = run_cli(
-        "audit", str(SAMPLES / "insecure-fastapi"), "-q", "--no-cache",
-        "--vuln-db", str(SAMPLES / "vulndb"), f"--format=junit:{out}",
-    )  # fmt: skip
-    assert run.code == 1, run.stderr[-500:]
+    out = _insecure_sample_as(tmp_path, "junit")
     xml = junitparser.JUnitXml.fromfile(str(out))
     names = [(suite.name, case.name) for suite in xml for case in suite]
     assert len(names) == len(set(names)), [n for n in names if names.count(n) > 1][:5]
@@ -240,12 +246,7 @@ def test_markdown_fits_a_pull_request_comment_and_keeps_catalogue_code_spans(tmp
 
 
 def test_sarif_shows_each_result_with_its_own_severity_and_a_region(tmp_path):
-    out = tmp_path / "r.sarif"
-    run = run_cli(
-        "audit", str(SAMPLES / "insecure-fastapi"), "-q", "--no-cache",
-        "--vuln-db", str(SAMPLES / "vulndb"), f"--format=sarif:{out}",
-    )  # fmt: skip
-    assert run.code == 1, run.stderr[-500:]
+    out = _insecure_sample_as(tmp_path, "sarif")
     sarif_run = json.loads(out.read_text())["runs"][0]
     rules = sarif_run["tool"]["driver"]["rules"]
     assert len({r["id"] for r in rules}) == len(rules)
