@@ -531,7 +531,25 @@ def _secret_value(node: ast.AST) -> tuple[str | None, bool]:
     value = _literal_str(node)
     if value is not None:
         return value, False
+    if isinstance(node, ast.BoolOp) and isinstance(node.op, ast.Or) and len(node.values) > 1:
+        # os.environ.get("SECRET_KEY") or "you-will-never-guess": the literal is what
+        # production runs with when the variable is unset (the Flask tutorial's idiom)
+        *first, last = node.values
+        fallback = _literal_str(last)
+        if fallback is not None and any(_is_env_read(v) for v in first):
+            return fallback, True
     return _env_fallback(node), True
+
+
+def _is_env_read(node: ast.AST) -> bool:
+    """os.getenv("K"), os.environ.get("K"), env("K"), os.environ["K"]."""
+    if isinstance(node, ast.Subscript):
+        return ast.unparse(node.value) in ("environ", "os.environ")
+    if not isinstance(node, ast.Call):
+        return False
+    func = node.func
+    name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+    return name in ENV_READERS
 
 
 class _CodeSecrets(ast.NodeVisitor):
