@@ -31,6 +31,7 @@ from ...inventory import is_binary, utf16_text
 from ...readers import yamlsafe
 from ...readers.pyast import PARSE_LOCK
 from ...redact import keyed_id
+from .prefilter import LineMarker, plugin_gate
 
 if TYPE_CHECKING:
     from detect_secrets.types import NamedIO
@@ -278,7 +279,7 @@ class _Pipeline:
     line filters, then each plugin, then secret filters, then context filters.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, prefilter: bool = True) -> None:
         from detect_secrets.core.scan import get_filters_with_parameter
         from detect_secrets.settings import get_plugins
 
@@ -291,10 +292,15 @@ class _Pipeline:
         # the first configuration in a process and later ones: a hit's detectors (and the
         # first of them, its upstream id) would too. Sorted, every run names them alike.
         self.plugins = sorted(get_plugins(), key=lambda p: type(p).__name__)
-        self.gates = [_file_gate(plugin) for plugin in self.plugins]
+        self.use_gates(prefilter)
         self.line_filters = bound("line")
         self.secret_filters = bound("secret")
         self.context_filters = bound("context")
+
+    def use_gates(self, prefilter: bool) -> None:
+        """With `prefilter` off every plugin is asked about every line, as upstream does."""
+        gates = [plugin_gate(p) if prefilter else None for p in self.plugins]
+        self.marker = LineMarker(gates)
 
     @staticmethod
     def _filtered(filters: list[tuple[Any, tuple[str, ...]]], kwargs: dict[str, Any]) -> bool:
@@ -307,21 +313,22 @@ class _Pipeline:
         return False
 
     def process(self, lines: list[tuple[int, str]], filename: str):
+        """Upstream's per-line pipeline, asking each plugin only about the lines its
+        prefilter gate marks (see prefilter.py); the same results as asking about all."""
         from detect_secrets.util.code_snippet import get_code_snippet
 
         content = [text for _, text in lines]
-        whole = "\n".join(text.rstrip() for text in content)
-        plugins = [
-            plugin
-            for plugin, gate in zip(self.plugins, self.gates)
-            if gate is None or any(rx is None or rx.search(whole) for rx in gate)
-        ]
-        for number, raw in lines:
-            line = raw.rstrip()
+        stripped = [text.rstrip() for text in content]
+        asked: dict[int, list[Any]] = {}
+        for plugin, marked in zip(self.plugins, self.marker.marked(stripped)):
+            for index in range(len(lines)) if marked is None else marked:
+                asked.setdefault(index, []).append(plugin)
+        for index in sorted(asked):
+            number, line = lines[index][0], stripped[index]
             snippet = get_code_snippet(lines=content, line_number=number)
             candidates = [
                 (plugin, secret)
-                for plugin in plugins
+                for plugin in asked[index]
                 for secret in plugin.analyze_line(
                     filename=filename, line=line, line_number=number, context=snippet
                 )
@@ -350,43 +357,6 @@ class _Pipeline:
                 if self._filtered(self.context_filters, {**args, "context": snippet}):
                     continue
                 yield plugin, secret, line
-
-
-# Constructs that see a line's start or end differently from a newline in the whole text.
-_LINE_LOCAL = ("(?<!", "(?!", "\\A", "\\Z")
-
-
-def _file_gate(plugin: Any) -> list[re.Pattern | None] | None:
-    """For a plugin that finds exactly its denylist's regex matches in a line: each regex,
-    made multi-line, to search a file's whole text once. When none matches anywhere, no
-    line of the file can match, so the plugin is not asked about each line (its per-line
-    calls were most of the scan). Any line match is also a whole-text match: `^`/`$` match
-    at newlines and a newline is a non-word character as a line's edge is. Regexes whose
-    negative lookarounds or \\A/\\Z could tell the two apart are `None`: always asked.
-    The keyword detector's gate is its word list: none of its regexes matches a line
-    without one of those words. `None` for the whole plugin: it has its own logic
-    (entropy, JWT), always asked.
-    """
-    from detect_secrets.plugins.base import BasePlugin, RegexBasedDetector
-    from detect_secrets.plugins.keyword import DENYLIST, KeywordDetector
-
-    cls = type(plugin)
-    if cls is KeywordDetector:
-        # every one of its regexes holds one of DENYLIST's words (some case-sensitively)
-        return [re.compile("|".join(DENYLIST), re.IGNORECASE)]
-    if not (
-        isinstance(plugin, RegexBasedDetector)
-        and cls.analyze_string is RegexBasedDetector.analyze_string
-        and cls.analyze_line is BasePlugin.analyze_line
-        and all(isinstance(rx.pattern, str) for rx in plugin.denylist)
-    ):
-        return None
-    return [
-        None
-        if any(c in rx.pattern for c in _LINE_LOCAL)
-        else re.compile(rx.pattern, rx.flags | re.MULTILINE)
-        for rx in plugin.denylist
-    ]
 
 
 def _pipeline() -> _Pipeline:
