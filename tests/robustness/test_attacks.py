@@ -435,3 +435,23 @@ def test_config_error_messages_escape_what_they_quote_even_on_a_terminal(tmp_pat
         # (the spinner's own colour codes are hardcheck's; the quoted sequences must not be)
         assert b"\x1b[2J" not in said and b"\x1b]0;" not in said and b"\x07" not in said
         assert b"\\x1b" in said  # shown, escaped
+
+
+def test_a_yaml_list_of_150000_items_is_scanned_for_secrets_line_by_line(tmp_path):
+    """detect-secrets' pure-Python YAML transformer took 5 s on one such list (the hostile
+    inputs benchmark's last case): a YAML file past 50,000 values is read as lines, and a
+    secret in it is still found."""
+    items = ", ".join(["verbose"] * 150_000)
+    root = make_tree(
+        tmp_path / "t",
+        {
+            "logging.yaml": f"version: 1\nhandlers: {{}}\nroot:\n  level: [{items}]\n"
+            "aws_key: AKIAZ4X7Q2LMNB3VRT6P\n"
+        },
+    )
+    t0 = time.monotonic()
+    report = hardcheck.audit(root, only=["secrets"], cache=False)
+    assert time.monotonic() - t0 < 5
+    secrets_stats = next(a for a in report.audits if a.name == "secrets").stats
+    assert secrets_stats["yaml_read_as_lines"] == 1
+    assert [f.location.line for f in report.findings if f.rule_id == "SEC001"] == [5]
