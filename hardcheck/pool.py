@@ -1,9 +1,11 @@
-"""Running a CPU-heavy engine over chunks of files in worker processes.
+"""Running CPU-heavy work (the engines' chunks of files, the pure-Python audits of a
+large tree) in worker processes.
 
-Workers come from a forkserver (forking a threaded process is unsafe) that preloads the
-engine once; each worker is configured once by `initializer`. When the audit's deadline
-passes (`ctx.cancelled`), outstanding work is cancelled and the workers are terminated
-so a timed-out run cannot keep the process alive.
+One pool per run, `jobs` workers, shared by every audit; workers come from a forkserver
+(forking a threaded process is unsafe) that preloads the first user's modules, and each
+worker configures an engine once, on its first task of that engine. When an audit's
+deadline passes (`ctx.cancelled`), its queued tasks are cancelled, and at the end of the
+run the workers are terminated, so a timed-out run cannot keep the process alive.
 """
 
 from __future__ import annotations
@@ -45,15 +47,14 @@ _POOLS: weakref.WeakSet[ProcessPoolExecutor] = weakref.WeakSet()
 PR_SET_PDEATHSIG = 1
 
 
-def _worker_start(initializer: Callable[..., None], initargs: tuple) -> None:
+def _worker_start() -> None:
     """In each worker, first: die with the forkserver that forked it (Linux), so no worker
-    outlives the run holding its stdout; then the engine's own set-up."""
+    outlives the run holding its stdout."""
     with contextlib.suppress(OSError, AttributeError):
         import ctypes
 
         libc = ctypes.CDLL(None, use_errno=True)
         libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
-    initializer(*initargs)
 
 
 def kill_children() -> None:
@@ -115,35 +116,85 @@ def start_forkserver(preload: Sequence[str]) -> None:
     threading.Thread(target=forkserver.ensure_running, name="forkserver", daemon=True).start()
 
 
+class _SharedPool:
+    """The run's one set of worker processes, `jobs` of them, shared by every audit that
+    offloads work: the engines' chunks and the pure-Python audits queue for the same
+    workers instead of each audit starting its own (seven processes on two cores, each
+    with its own copy of what it imported). A worker runs an engine's initializer the
+    first time it meets a task of that engine."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.executor: ProcessPoolExecutor | None = None
+        self.cancelled = False
+
+    def get(self, jobs: int, preload: Sequence[str]) -> ProcessPoolExecutor:
+        with self.lock:
+            if self.executor is None:
+                mp = multiprocessing.get_context("forkserver")
+                mp.set_forkserver_preload(list(preload))
+                self.executor = ProcessPoolExecutor(
+                    max_workers=max(1, jobs), mp_context=mp, initializer=_worker_start
+                )
+                self.cancelled = False
+                _POOLS.add(self.executor)
+            return self.executor
+
+    def close(self) -> None:
+        """End the workers: wait for them, unless an audit was cancelled (then kill)."""
+        with self.lock:
+            executor, self.executor = self.executor, None
+        if executor is None:
+            return
+        if self.cancelled:
+            for proc in list(getattr(executor, "_processes", {}).values()):
+                proc.terminate()
+        executor.shutdown(wait=not self.cancelled, cancel_futures=True)
+
+
+SHARED = _SharedPool()
+_SET_UP: set[str] = set()  # in a worker: the engines it has configured
+
+
+def _run_task(
+    setup: str, initializer: Callable[..., None], initargs: tuple, fn: Callable, args: tuple
+) -> Any:
+    if setup not in _SET_UP:
+        initializer(*initargs)
+        _SET_UP.add(setup)
+    return fn(*args)
+
+
 def run_pooled(
     ctx: AuditContext,
     *,
-    jobs: int,
     preload: Sequence[str],
     initializer: Callable[..., None],
     initargs: tuple,
     tasks: Sequence[tuple[Callable[..., Any], tuple]],
 ) -> list[Any]:
-    """Run `tasks` ((function, args) pairs) on `jobs` workers; results in task order."""
-    mp = multiprocessing.get_context("forkserver")
-    mp.set_forkserver_preload(list(preload))
-    pool = ProcessPoolExecutor(
-        max_workers=jobs,
-        mp_context=mp,
-        initializer=_worker_start,
-        initargs=(initializer, initargs),
+    """Run `tasks` ((function, args) pairs) on the run's shared workers (`--jobs` of
+    them, started by the first audit that asks); results in task order."""
+    import hashlib
+    import pickle
+
+    pool = SHARED.get(ctx.config.jobs, preload)
+    setup = (
+        f"{initializer.__module__}.{initializer.__qualname__}:"
+        + hashlib.sha256(pickle.dumps(initargs)).hexdigest()
     )
-    _POOLS.add(pool)
+    futures: list[Future] = [
+        pool.submit(_run_task, setup, initializer, initargs, fn, args) for fn, args in tasks
+    ]
+    pending = set(futures)
     try:
-        futures: list[Future] = [pool.submit(fn, *args) for fn, args in tasks]
-        pending = set(futures)
         while pending:
             if ctx.cancelled.is_set():
                 raise TimeoutError("cancelled")
             _, pending = wait(pending, timeout=0.5, return_when=FIRST_COMPLETED)
         return [f.result() for f in futures]
     finally:
-        if ctx.cancelled.is_set():
-            for proc in list(getattr(pool, "_processes", {}).values()):
-                proc.terminate()
-        pool.shutdown(wait=not ctx.cancelled.is_set(), cancel_futures=True)
+        if pending:
+            SHARED.cancelled = True  # its running tasks end with the workers, at close()
+            for future in pending:
+                future.cancel()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import threading
 import time
@@ -138,6 +139,63 @@ def test_whole_tree_audits_in_worker_processes_find_the_same(tmp_path, monkeypat
     assert [(a.name, a.status) for a in in_processes.audits] == [
         (a.name, a.status) for a in in_threads.audits
     ]
+
+
+def _worker_pids(pid: int) -> set[int]:
+    """The pool workers among a process's descendants (not the forkserver itself, nor
+    multiprocessing's resource tracker)."""
+    from hardcheck.pool import _descendants
+
+    workers = set()
+    for child in _descendants(pid):
+        try:
+            with open(f"/proc/{child}/cmdline", "rb") as fh:
+                cmdline = fh.read()
+            with open(f"/proc/{child}/stat", "rb") as fh:
+                parent = int(fh.read().rsplit(b")", 1)[1].split()[1])
+        except (OSError, ValueError):
+            continue
+        with open(f"/proc/{parent}/cmdline", "rb") as fh:
+            if b"forkserver" in fh.read() and b"forkserver" in cmdline:
+                workers.add(child)  # forked by the forkserver: a worker
+    return workers
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self/task"), reason="counts processes in /proc")
+def test_one_pool_of_jobs_workers_serves_every_audit_of_the_run(tmp_path):
+    """The engines' chunks and the whole-tree audits share the run's workers: with
+    --jobs 2 there are never more than two, where each audit used to start its own."""
+    import subprocess
+    import sys
+
+    root = tmp_path / "big"
+    for i in range(2_100):  # past OFFLOAD_MIN_FILES, and enough for the engines' pools
+        sub = root / f"pkg{i % 30}"
+        sub.mkdir(parents=True, exist_ok=True)
+        (sub / f"m{i}.py").write_text(
+            f"import subprocess\nTOKEN_{i} = 'x'\n\ndef f():\n    subprocess.call('ls', shell=True)\n"
+            + "# padding line\n" * 60
+        )
+    out = tmp_path / "r.json"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "hardcheck", "audit", str(root), "--jobs", "2", "--no-cache",
+         "-q", "--only", "permissions,logging,uploads,secrets,code", "-f", f"json:{out}"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )  # fmt: skip
+    most, seen = 0, set()
+    while proc.poll() is None:
+        workers = _worker_pids(proc.pid)
+        seen |= workers
+        most = max(most, len(workers))
+        time.sleep(0.05)
+    assert proc.returncode == 0, proc.stderr.read().decode()[-2000:]  # only low findings
+    report = json.loads(out.read_text())
+    stats = {a["name"]: a["stats"] for a in report["audits"]}
+    assert stats["permissions"].get("worker_process") == 1  # offloaded...
+    assert stats["code"].get("worker_processes") == 2  # ...beside the engines' chunks
+    assert any(f["upstream_id"] == "B602" for f in report["findings"])
+    assert 1 <= most <= 2 and len(seen) <= 2, (most, len(seen))
 
 
 def test_worker_tasks_stay_bounded_as_the_tree_grows():

@@ -198,10 +198,9 @@ class CodeAudit(Audit):
             with PARSE_LOCK:  # bandit parses in this process, beside other audits' threads
                 return scan_chunk(root, [e.rel for e in files])
         ctx.stats["worker_processes"] = jobs
-        chunks = balanced_chunks(files, jobs * 3)
+        chunks = balanced_chunks(files, jobs * 8)
         parts = run_pooled(
             ctx,
-            jobs=jobs,
             preload=self.worker_modules,
             initializer=init_worker,
             initargs=(options,),

@@ -220,7 +220,7 @@ class SecretsAudit(Audit):
     def run_engine(self, ctx, root, files, initargs, history_depth):
         """detect-secrets over `files` (and the history when asked): per-file results."""
         jobs = max(1, ctx.config.jobs)
-        tasks = [(scan_chunk, (root, chunk)) for chunk in balanced_chunks(files, jobs * 4)]
+        tasks = [(scan_chunk, (root, chunk)) for chunk in balanced_chunks(files, jobs * 8)]
         if history_depth:
             tasks.append((scan_history, (root, history_depth)))
         if jobs == 1 or sum(e.size for e in files) < INPROCESS_BYTES:
@@ -230,7 +230,6 @@ class SecretsAudit(Audit):
         else:
             parts = run_pooled(
                 ctx,
-                jobs=jobs,
                 preload=self.worker_modules,
                 initializer=init_worker,
                 initargs=initargs,
