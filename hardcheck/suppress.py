@@ -113,28 +113,44 @@ INLINE = re.compile(r"hardcheck:\s*ignore\[([A-Za-z0-9_,\s-]+)\]\s*(.*)$")
 INLINE_MAX_READ = 4 * 1024 * 1024
 
 
+def _inline_comments(
+    findings: list[Finding], root
+) -> dict[tuple[str | None, int | None], re.Match[str]]:
+    """The inline-ignore comments on the lines of failing findings, reading each file once
+    and keeping only those lines (a tree with thousands of findings held every line of
+    every file that had one)."""
+    wanted: dict[str, set[int]] = {}
+    for f in findings:
+        if f.status is Status.FAIL and f.location.path and f.location.line:
+            wanted.setdefault(f.location.path, set()).add(f.location.line)
+    found: dict[tuple[str | None, int | None], re.Match[str]] = {}
+    for path, numbers in wanted.items():
+        try:
+            data = read_path(os.path.join(root, path), INLINE_MAX_READ)
+        except ReadSkipped:  # a FIFO, a link, a file too large: no inline ignore in it
+            continue
+        if b"hardcheck" not in data:
+            continue
+        lines = data.decode("utf-8", "replace").splitlines()
+        for number in numbers:
+            match = INLINE.search(lines[number - 1]) if number <= len(lines) else None
+            if match:
+                found[(path, number)] = match
+    return found
+
+
 def apply_inline_ignores(
     findings: list[Finding], root, catalogue: Catalogue, owners: dict[str, str]
 ) -> SuppressionResult:
     """`# hardcheck: ignore[RULE] reason` on the line of a failing finding suppresses it.
     Without a reason it suppresses nothing and is reported (CFG001), like a config one."""
-    lines_cache: dict[str, list[str] | None] = {}
+    comments = _inline_comments(findings, root)
     kept: list[Finding] = []
     suppressed: list[SuppressedFinding] = []
     problems: list[Finding] = []
     for f in findings:
         loc = f.location
-        if f.status is not Status.FAIL or not loc.path or not loc.line:
-            kept.append(f)
-            continue
-        if loc.path not in lines_cache:
-            try:
-                data = read_path(os.path.join(root, loc.path), INLINE_MAX_READ)
-                lines_cache[loc.path] = data.decode("utf-8", "replace").splitlines()
-            except ReadSkipped:  # a FIFO, a link, a file too large: no inline ignore in it
-                lines_cache[loc.path] = None
-        lines = lines_cache[loc.path]
-        match = INLINE.search(lines[loc.line - 1]) if lines and loc.line <= len(lines) else None
+        match = comments.get((loc.path, loc.line)) if f.status is Status.FAIL else None
         if not match:
             kept.append(f)
             continue
