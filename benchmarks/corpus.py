@@ -8,6 +8,7 @@ import subprocess
 import sys
 import tarfile
 from pathlib import Path
+from typing import NamedTuple
 
 SPEC = "django==5.2.*"
 
@@ -128,8 +129,11 @@ def secrets_missed(ds_results: dict, report: dict) -> tuple[int, list[str]]:
     return compared, missed
 
 
-def _tree_rss(root_pid: int) -> int:
-    """Resident memory of a process and all its descendants, in bytes (Linux /proc)."""
+def _tree_memory(root_pid: int) -> tuple[int, int]:
+    """(RSS, PSS) of a process and all its descendants, in bytes (Linux /proc). The sum of
+    RSS counts a page shared by several processes (forked workers share their server's
+    imports) once per process; PSS divides it among them, so it sums to what the tree
+    really holds."""
     parents: dict[int, int] = {}
     rss: dict[int, int] = {}
     for name in os.listdir("/proc"):
@@ -149,21 +153,40 @@ def _tree_rss(root_pid: int) -> int:
             if parent == pid and child not in tree:
                 tree.add(child)
                 frontier.append(child)
-    return sum(rss.get(pid, 0) for pid in tree)
+    return sum(rss.get(pid, 0) for pid in tree), sum(_pss(pid) for pid in tree)
 
 
-def measured(cmd: list[str], cwd: Path | None = None) -> tuple[float, int, int]:
-    """(wall seconds, peak resident bytes of the process tree sampled every 0.1 s, exit code)."""
+def _pss(pid: int) -> int:
+    try:
+        with open(f"/proc/{pid}/smaps_rollup") as fh:
+            for line in fh:
+                if line.startswith("Pss:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return 0
+
+
+class Measured(NamedTuple):
+    wall: float
+    peak_rss: int  # bytes, the process tree's summed RSS at its peak (sampled every 0.1 s)
+    exit: int
+    peak_pss: int = 0  # bytes, the tree's summed PSS at its peak
+
+
+def measured(cmd: list[str], cwd: Path | None = None) -> Measured:
+    """Wall seconds, peak memory of the process tree (sampled every 0.1 s), exit code."""
     import time
 
     t0 = time.perf_counter()
     proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    peak = 0
+    peak = peak_pss = 0
     while proc.poll() is None:
-        peak = max(peak, _tree_rss(proc.pid))
+        rss, pss = _tree_memory(proc.pid)
+        peak, peak_pss = max(peak, rss), max(peak_pss, pss)
         time.sleep(0.1)
     wall = time.perf_counter() - t0
     stderr = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
     if "Traceback" in stderr:
         raise RuntimeError(f"{cmd[0]} crashed:\n{stderr[-2000:]}")
-    return wall, peak, proc.returncode
+    return Measured(wall, peak, proc.returncode, peak_pss)
