@@ -485,3 +485,36 @@ def test_the_prefilter_never_hides_what_a_line_scan_finds(lines):
         )
 
     assert found(gated) == found(ungated)
+
+
+def test_a_weak_or_placeholder_signing_key_in_use_is_a_finding(tmp_path):
+    """#17: the placeholder filter hid the keys an application signs with; a placeholder in
+    use is public. Passwords and URLs keep the filter."""
+    root = make_tree(
+        tmp_path / "t",
+        {
+            "app.py": "from flask import Flask\napp = Flask(__name__)\n"
+            "app.config['SECRET_KEY'] = 'aaaaaaa'\napp.secret_key = 'your-secret-key-here'\n",
+            "mysite/settings.py": "import os\nSECRET_KEY = 'changeme'\n"
+            "DATABASES = {'default': {'PASSWORD': 'changeme'}}\n"
+            "JWT_SECRET = os.getenv('JWT_SECRET', 'dev')\n",
+            "other/settings.py": "SECRET_KEY = 'django-insecure-k3$9vq!z7w@u2m#x8c1n6b4v0p5r2t9yq8r7'\n",
+        },
+    )
+    report = hardcheck.audit(root, only=["secrets"], cache=False)
+    found = {
+        (f.location.path, f.location.line): (f.severity.value, f.message)
+        for f in report.findings
+        if f.rule_id == "SEC003"
+    }
+    assert set(found) == {
+        ("app.py", 3),
+        ("app.py", 4),
+        ("mysite/settings.py", 2),
+        ("mysite/settings.py", 4),
+        ("other/settings.py", 1),
+    }
+    assert found[("app.py", 4)][0] == "high" and "weak key in use (a placeholder)" in found[("app.py", 4)][1]
+    assert "development key" in found[("other/settings.py", 1)][1]
+    assert found[("mysite/settings.py", 4)][0] == "medium"  # a fallback stays medium
+

@@ -531,11 +531,24 @@ class _CodeSecrets(ast.NodeVisitor):
         self.out = out
 
     def report(
-        self, node: ast.expr | ast.stmt, value: str | None, fallback: bool, what: str
+        self,
+        node: ast.expr | ast.stmt,
+        value: str | None,
+        fallback: bool,
+        what: str,
+        signing_key: bool = True,
     ) -> None:
-        if not value or len(value) < 4 or _is_placeholder(value):
+        """`signing_key`: a key the framework signs with (SECRET_KEY, secret_key, a JWT
+        key), where a placeholder is not noise in an example but the key in use, and the
+        worst kind: it is public. Passwords and URLs keep the placeholder filter."""
+        if not value:
             return
-        label = f"{what} falls back to a hard-coded value" if fallback else f"{what} is a literal"
+        weak = signing_key and weak_signing_key(value, _is_placeholder(value))
+        if not weak and (len(value) < 4 or _is_placeholder(value)):
+            return
+        hard_coded = "a weak hard-coded value" if weak else "a hard-coded value"
+        literal = f"a weak key in use ({weak})" if weak else "a literal"
+        label = f"{what} falls back to {hard_coded}" if fallback else f"{what} is {literal}"
         severity = "medium" if fallback else "high"
         self.out.add(
             node.lineno, "FrameworkSecret", value, rule="SEC003", what=label, severity=severity
@@ -560,7 +573,7 @@ class _CodeSecrets(ast.NodeVisitor):
             if isinstance(sub, ast.Dict):
                 for k, v in zip(sub.keys, sub.values):
                     if k is not None and _literal_str(k) == "PASSWORD":
-                        self.report(v, *_secret_value(v), "DATABASES PASSWORD")
+                        self.report(v, *_secret_value(v), "DATABASES PASSWORD", False)
 
     def visit_Call(self, node: ast.Call) -> None:
         func = node.func
@@ -577,7 +590,24 @@ class _CodeSecrets(ast.NodeVisitor):
         if isinstance(node.value, str) and "://" in node.value:
             m = URL_PASSWORD.search(node.value)
             if m:
-                self.report(node, m.group(1), False, "database URL password")
+                self.report(node, m.group(1), False, "database URL password", False)
+
+
+WEAK_KEY_LENGTH = 32  # shorter than 32 characters: guessable, or written by hand
+WEAK_KEY_DISTINCT = 5  # Django's W009: fewer than 5 distinct characters
+
+
+def weak_signing_key(value: str, placeholder: bool) -> str:
+    """Why a framework signing key is weak ('' if it is not)."""
+    if placeholder:
+        return "a placeholder"
+    if value.startswith("django-insecure-"):
+        return "Django's generated development key"
+    if len(set(value)) < WEAK_KEY_DISTINCT:
+        return f"{len(set(value))} distinct characters"
+    if len(value) < WEAK_KEY_LENGTH:
+        return f"{len(value)} characters"
+    return ""
 
 
 def _code_secrets(text: str, out: _Collector) -> str | None:
