@@ -518,3 +518,26 @@ def test_a_weak_or_placeholder_signing_key_in_use_is_a_finding(tmp_path):
     assert "development key" in found[("other/settings.py", 1)][1]
     assert found[("mysite/settings.py", 4)][0] == "medium"  # a fallback stays medium
 
+
+def test_digests_and_revision_ids_are_not_secrets_but_a_token_beside_them_is(tmp_path):
+    """#17: SRI and CSP hashes, pip --hash lines, Alembic revision ids and pre-commit revs
+    were medium high-entropy findings."""
+    root = make_tree(
+        tmp_path / "t",
+        {
+            "index.html": '<script src="b.js" integrity="sha384-oqVuAfXRKap7fdgcCY5uykM6+R9GqQ8K/uxy9rx7HNQlGYl1kPzQho1wx4JwY8wC"></script>\n'
+            "<meta http-equiv=\"Content-Security-Policy\" content=\"script-src 'sha256-B2yPHKaXnvFWtRChIbabYmUBFZdVfKKXHbWtWidDVF8='\">\n",
+            "requirements.txt": "django==5.2.1 \\\n    --hash=sha256:a9b0c7ea3e8a1f2d4c6b8e0f1a3c5e7d9b1f3a5c7e9b1d3f5a7c9e1b3d5f7a9c\n",
+            "migrations/versions/9c0a_add.py": '"""add\n\nRevision ID: 9c0a54914c78\nRevises: 1a2b3c4d5e6f\n"""\n'
+            'revision = "9c0a54914c78"\ndown_revision = "1a2b3c4d5e6f"\n',
+            ".pre-commit-config.yaml": "repos:\n  - repo: https://github.com/pre-commit/pre-commit-hooks\n"
+            "    rev: 0f3b4d2a9c1e7f5b3d2a9c1e7f5b3d2a9c1e7f5b\n",
+            "real.py": 'token = "Zq8Rt2Lm9Vx4Wp6Ks3Dn7Hy5Jc1Fb0Gt8Ev2"\nrev = "AKIAZ4X7Q2LMNB3VRT6P"\n',
+        },
+    )
+    report = hardcheck.audit(root, only=["secrets"], cache=False)
+    found = sorted(
+        (f.location.path, f.location.line) for f in report.findings if f.rule_id == "SEC001"
+    )
+    assert found == [("real.py", 1), ("real.py", 2)]
+

@@ -155,6 +155,7 @@ def settings_config(options: ScanOptions) -> dict:
     filters += [
         {"path": f"{FILTER_FILE.as_uri()}::is_placeholder"},
         {"path": f"{FILTER_FILE.as_uri()}::is_keyless_private_key"},
+        {"path": f"{FILTER_FILE.as_uri()}::is_digest_or_revision"},
     ]
     return {"plugins_used": plugins, "filters_used": filters}
 
