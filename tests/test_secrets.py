@@ -541,3 +541,19 @@ def test_digests_and_revision_ids_are_not_secrets_but_a_token_beside_them_is(tmp
     )
     assert found == [("real.py", 1), ("real.py", 2)]
 
+
+def test_a_file_named_like_a_database_is_one_only_if_it_holds_one(tmp_path):
+    """#17: `Dockerfile.db` (the Dockerfile of a service called db) was a committed,
+    world-readable database for PRM002 and SEC002."""
+    import sqlite3
+
+    root = make_tree(tmp_path / "t", {"Dockerfile.db": "FROM postgres:16\n", "notes.db": ""})
+    connection = sqlite3.connect(root / "app.db")
+    connection.execute("create table t(x)")
+    connection.commit()
+    connection.close()
+    for name in ("Dockerfile.db", "app.db", "notes.db"):
+        (root / name).chmod(0o644)
+    report = hardcheck.audit(root, only=["permissions"], cache=False)
+    flagged = sorted(f.location.path for f in report.findings if f.rule_id == "PRM002")
+    assert flagged == ["app.db"]

@@ -3,6 +3,11 @@ and the secrets audit (committed or not ignored). gitignore-style patterns."""
 
 from __future__ import annotations
 
+import os
+from fnmatch import fnmatchcase
+
+from ..inventory import Entry, Inventory, ReadSkipped, read_path
+
 # Files whose contents are credentials or personal data. gitignore-style patterns.
 SECRET_FILE_PATTERNS = (
     ".env",
@@ -49,3 +54,21 @@ NOT_SECRET_PATTERNS = (
     ".env.dist",
     "*.env.example",
 )
+
+# A name ending in `.db` is also a variant of another file (`Dockerfile.db`, the Dockerfile
+# of a compose service called db): such a file is a database only if it holds one.
+DATABASE_PATTERNS = ("*.sqlite3", "*.sqlite", "*.db")
+SQLITE_MAGIC = b"SQLite format 3\0"
+
+
+def not_a_database(inventory: Inventory, entry: Entry) -> bool:
+    """A file named like a database that holds text, not a database (SQLite's header, or
+    binary data: Berkeley DB, dbm). An unreadable one is taken for a database."""
+    name = os.path.basename(entry.rel)
+    if not any(fnmatchcase(name, pattern) for pattern in DATABASE_PATTERNS):
+        return False
+    try:
+        head = read_path(os.path.join(inventory.root, entry.rel), 512, head=True)
+    except ReadSkipped:
+        return False
+    return not head.startswith(SQLITE_MAGIC) and b"\0" not in head

@@ -14,6 +14,7 @@ import pathspec
 
 from ...inventory import Entry, path_spec
 from ...model import Finding, Location, Severity
+from ...readers.secretfiles import not_a_database
 from ..base import AuditContext
 
 # Data and config files that have no business being executable.
@@ -78,6 +79,8 @@ def readable_secret(ctx: AuditContext, entry: Entry, secret: pathspec.PathSpec) 
         return None
     if ctx.services.in_frontend(entry.rel):
         return None  # a front-end's build-time .env: compiled into public bundles anyway
+    if not entry.mode & (stat.S_IROTH | stat.S_IRGRP) or not_a_database(ctx.inventory, entry):
+        return None
     if entry.mode & stat.S_IROTH:
         severity, who = Severity.HIGH, "world"
     elif entry.mode & stat.S_IRGRP:

@@ -17,7 +17,7 @@ from ...cache.perfile import cached_per_file
 from ...inventory import Entry, path_spec
 from ...model import Finding, Location, Severity
 from ...pool import balanced_chunks, run_pooled
-from ...readers.secretfiles import NOT_SECRET_PATTERNS, SECRET_FILE_PATTERNS
+from ...readers.secretfiles import NOT_SECRET_PATTERNS, SECRET_FILE_PATTERNS, not_a_database
 from ...redact import fingerprint_key, keyed_id
 from ...safetext import display_path
 from ..base import Audit, AuditContext, AuditOutput, Coverage, PathTest, every_path
@@ -306,8 +306,11 @@ class SecretsAudit(Audit):
         out = []
         cov.saw(COMMITTED, "file name", sum(1 for _ in ctx.inventory.files()))
         for entry in ctx.inventory.files():
-            if not secret.match_file(entry.rel) or ctx.services.in_frontend(entry.rel):
-                # a front-end's .env is build-time config; SEC001 still reads what it holds
+            if (
+                not secret.match_file(entry.rel)
+                or ctx.services.in_frontend(entry.rel)  # build-time config; SEC001 reads it
+                or not_a_database(ctx.inventory, entry)
+            ):
                 continue
             if entry.tracked:
                 out.append(
