@@ -380,6 +380,10 @@ def _full_value(plugin: Any, value: str, line: str) -> str:
     return value
 
 
+COMMENT_START = ("#", "//", "--", ";", "/*", "*", "<!--", "rem ", "REM ")
+SEVERITY_BELOW = {"critical": "high", "high": "medium", "medium": "low", "low": "info"}
+
+
 def _detect_secrets_lines(abs_path: str, lines: list[tuple[int, str]], out: _Collector) -> bool:
     found = False
     for plugin, secret, line in _pipeline().process(lines, abs_path):
@@ -387,7 +391,15 @@ def _detect_secrets_lines(abs_path: str, lines: list[tuple[int, str]], out: _Col
         value = _full_value(plugin, secret.secret_value or "", line)
         if value != secret.secret_value and _is_placeholder(value):
             continue  # upstream's filters saw only a prefix ("ghp"); the whole token is a placeholder
-        out.add(secret.line_number, type(plugin).__name__, value, ds_hash=secret.secret_hash)
+        name = type(plugin).__name__
+        if line.lstrip().startswith(COMMENT_START):
+            # commented out: maybe stale, maybe still valid; a step lower, and said so
+            out.add(
+                secret.line_number, name, value, what="in a comment",
+                ds_hash=secret.secret_hash, severity=SEVERITY_BELOW[_severity(name, value)],
+            )  # fmt: skip
+        else:
+            out.add(secret.line_number, name, value, ds_hash=secret.secret_hash)
     return found
 
 
