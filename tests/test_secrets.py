@@ -557,3 +557,28 @@ def test_a_file_named_like_a_database_is_one_only_if_it_holds_one(tmp_path):
     report = hardcheck.audit(root, only=["permissions"], cache=False)
     flagged = sorted(f.location.path for f in report.findings if f.rule_id == "PRM002")
     assert flagged == ["app.db"]
+
+
+def test_an_encryption_key_is_critical_and_a_commented_secret_a_step_lower(tmp_path):
+    """#17: a Fernet key in code was a medium entropy string; a commented-out credential
+    read like a live one."""
+    root = make_tree(
+        tmp_path / "t",
+        {
+            "crypto.py": "from cryptography.fernet import Fernet\n"
+            'FERNET_KEY = b"q3V0bEhPZ2JmT2xVbGJ6d0N3aFdqUWZ5b1ZtR0F0cTQ="\n'
+            'f = Fernet(b"q3V0bEhPZ2JmT2xVbGJ6d0N3aFdqUWZ5b1ZtR0F1cTQ=")\n'
+            '# AWS_KEY = "AKIAZ4X7Q2LMNB3VRT6P"\n'
+            'AWS_KEY = "AKIAQW3RT7YU8IO9PA0S"\n',
+        },
+    )
+    report = hardcheck.audit(root, only=["secrets"], cache=False)
+    found = {
+        f.location.line: (f.rule_id, f.severity.value, f.message)
+        for f in report.findings
+        if f.status.value == "fail"
+    }
+    assert found[2][:2] == ("SEC003", "critical") and "encryption key FERNET_KEY" in found[2][2]
+    assert found[3][:2] == ("SEC003", "critical")
+    assert found[4][:2] == ("SEC001", "high") and "(in a comment)" in found[4][2]
+    assert found[5][:2] == ("SEC001", "critical") and "comment" not in found[5][2]

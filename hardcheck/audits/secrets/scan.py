@@ -88,8 +88,11 @@ URL_PASSWORD = re.compile(
 PROVIDER_KEY = re.compile(
     r"(?i)(aws|azure|gcp|google|stripe|github|gitlab|slack|openai|twilio|sendgrid|mailchimp|npm|pypi)"
 )
-PY_MARKERS = ("SECRET", "secret", "PASSWORD", "jwt", "JWT", "://")
+PY_MARKERS = ("SECRET", "secret", "PASSWORD", "jwt", "JWT", "://", "_KEY", "Fernet", "AES", "ChaCha")
 SECRET_NAME = re.compile(r"^(?:[A-Z0-9]+_)*(?:SECRET|SECRET_KEY|SIGNING_KEY|JWT_SECRET(?:_KEY)?)$")
+# symmetric encryption keys: whoever holds one reads everything it encrypted, like a private key
+ENCRYPTION_KEY_NAME = re.compile(r"^(?:[A-Z0-9]+_)*(?:ENCRYPTION|FERNET|AES|CIPHER|CRYPT)_KEY$")
+ENCRYPTION_CALLS = {"Fernet", "AESGCM", "ChaCha20Poly1305", "AESCCM", "AESSIV", "AESOCB3"}
 ENV_READERS = {"getenv", "get", "env", "config", "str", "bool", "int"}
 
 
@@ -567,9 +570,25 @@ class _CodeSecrets(ast.NodeVisitor):
             node.lineno, "FrameworkSecret", value, rule="SEC003", what=label, severity=severity
         )
 
+    def encryption_key(self, node: ast.AST, what: str) -> None:
+        """A symmetric key in the source: whoever reads it decrypts everything it
+        protects, as with a private key (critical; high as an environment fallback)."""
+        value, fallback = _secret_value(node)
+        if value is None and isinstance(node, ast.Constant) and isinstance(node.value, bytes):
+            value, fallback = node.value.decode("latin-1"), False
+        if not value or len(value) < 16 or _is_placeholder(value):
+            return
+        label = f"{what} falls back to a hard-coded value" if fallback else f"{what} is a literal"
+        self.out.add(
+            getattr(node, "lineno", 0), "EncryptionKey", value, rule="SEC003", what=label,
+            severity="high" if fallback else "critical",
+        )  # fmt: skip
+
     def visit_Assign(self, node: ast.Assign) -> None:
         for target in node.targets:
-            if isinstance(target, ast.Name) and SECRET_NAME.match(target.id):
+            if isinstance(target, ast.Name) and ENCRYPTION_KEY_NAME.match(target.id):
+                self.encryption_key(node.value, f"encryption key {target.id}")
+            elif isinstance(target, ast.Name) and SECRET_NAME.match(target.id):
                 self.report(node, *_secret_value(node.value), target.id)
             elif isinstance(target, ast.Attribute) and target.attr in ("secret_key", "SECRET_KEY"):
                 self.report(node, *_secret_value(node.value), f"app.{target.attr}")
@@ -592,6 +611,8 @@ class _CodeSecrets(ast.NodeVisitor):
         func = node.func
         name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
         owner = getattr(getattr(func, "value", None), "id", "")
+        if name in ENCRYPTION_CALLS and node.args:
+            self.encryption_key(node.args[0], f"the key of {name}(…)")
         if owner == "jwt" and name in ("encode", "decode") and len(node.args) >= 2:
             self.report(node, *_secret_value(node.args[1]), f"jwt.{name} key")
         for kw in node.keywords:
