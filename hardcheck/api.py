@@ -7,6 +7,7 @@ target becomes report items.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import difflib
 import os
@@ -20,8 +21,8 @@ from .baseline import load as load_baseline
 from .cache import NO_CACHE_ENV, NO_CACHE_NOTE, ResultCache, memo, open_cache
 from .catalogue import Catalogue, load_catalogue
 from .config import Config, ConfigError, build_config
-from .inventory import build_inventory
-from .model import Finding
+from .inventory import build_inventory, path_spec
+from .model import Finding, Severity, Status
 from .report.model import Report, assign_fingerprints, summarise_audit
 from .runner import run_audits
 from .safetext import redact_urls, safe
@@ -120,6 +121,21 @@ def discover(
     )
 
 
+def in_test_code(f: Finding, spec) -> Finding:
+    """A failing finding in test code is information: kept (bandit's and detect-secrets'
+    parity stay exact) but at info, marked, and counted apart from the service's."""
+    path = f.location.path
+    if f.status is not Status.FAIL or not path or not spec.match_file(path):
+        return f
+    note = "" if f.severity is Severity.INFO else f" (test code: {f.severity.value} elsewhere)"
+    return dataclasses.replace(
+        f,
+        severity=Severity.INFO,
+        message=f.message + note,
+        location=dataclasses.replace(f.location, test_code=True),
+    )
+
+
 def audit(
     target: str | os.PathLike[str] = ".",
     *,
@@ -196,9 +212,13 @@ def audit(
     results = run_audits(instances, context, config.timeout)
     inventory.keep_facts(results_cache, config.max_file_size, started)
     # Fingerprints are taken before suppression so a finding keeps its id either way.
+    in_tests = path_spec(config.test_paths)
     all_findings: list[Finding] = [
-        f if f.location.service else f.in_service(services.service_for(f.location.path))
-        for f in assign_fingerprints([f for r in results for f in r.findings])
+        in_test_code(f, in_tests)
+        for f in (
+            f if f.location.service else f.in_service(services.service_for(f.location.path))
+            for f in assign_fingerprints([f for r in results for f in r.findings])
+        )
     ]
     sup = apply_suppressions(
         all_findings,

@@ -91,6 +91,7 @@ def core_schema(audit_schemas: Mapping[str, dict]) -> dict:
     properties: dict[str, Any] = {
         "fail-on": {"enum": list(SEVERITIES)},
         "environment": {"enum": list(ENVIRONMENTS)},
+        "test-paths": STRING_LIST,
         "include": STRING_LIST,
         "exclude": STRING_LIST,
         "only": STRING_LIST,
@@ -150,12 +151,29 @@ class Suppression:
     index: int
 
 
+# Test code, gitignore-style: findings there are reported at info and counted apart, so
+# the first screen is about the service (bandit's B101 `assert`, test passwords).
+DEFAULT_TEST_PATHS = (
+    "tests/",
+    "test/",
+    "testing/",
+    "__tests__/",
+    "test_*.py",
+    "*_test.py",
+    "*_tests.py",
+    "conftest.py",
+    "*.spec.*",
+    "*.test.*",
+)
+
+
 @dataclass(frozen=True)
 class Config:
     file: Path | None = None
     table: str = ""
     fail_on: Severity = Severity.HIGH
     environment: str = "production"
+    test_paths: tuple[str, ...] = DEFAULT_TEST_PATHS
     include: tuple[str, ...] = ()
     exclude: tuple[str, ...] = ()
     only: tuple[str, ...] = ()
@@ -184,6 +202,7 @@ class Config:
             "file": str(self.file) if self.file else None,
             "fail_on": self.fail_on.value,
             "environment": self.environment,
+            "test_paths": list(self.test_paths),
             "include": list(self.include),
             "exclude": list(self.exclude),
             "only": list(self.only),
@@ -392,6 +411,7 @@ def build_config(
         table=table,
         fail_on=fail_on,
         environment=environment,
+        test_paths=tuple(merged.get("test-paths", DEFAULT_TEST_PATHS)),
         include=tuple(merged.get("include", ())),
         exclude=tuple(merged.get("exclude", ())),
         only=tuple(merged.get("only", ())),

@@ -51,6 +51,8 @@ class Location:
     # the service of the tree it belongs to (the service model's name); not part of the
     # fingerprint, so a finding keeps its id when discovery names services differently
     service: str | None = None
+    # in test code (config `test-paths`): reported at info and counted apart
+    test_code: bool = False
 
     def display(self, service: bool = True) -> str:
         parts = []
@@ -68,6 +70,8 @@ class Location:
         out: dict = {"path": self.path, "line": self.line, "url": self.url, "setting": self.setting}
         if self.service is not None:
             out["service"] = self.service
+        if self.test_code:
+            out["test_code"] = True
         return out
 
 

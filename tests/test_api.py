@@ -74,3 +74,38 @@ def test_exported_names_load_lazily():
     )
     assert run.stdout.strip() == "False"
     assert hardcheck.Report.__name__ == "Report" and hardcheck.audit.__module__ == "hardcheck.api"
+
+
+def test_findings_in_test_code_are_information_counted_apart(tmp_path):
+    """#17: on a FastAPI template 173 of 178 bandit items were `assert` in tests/, and test
+    passwords were high secrets; the first screen must be about the service."""
+    from tests.conftest import make_tree
+
+    root = make_tree(
+        tmp_path / "t",
+        {
+            "app/main.py": 'import subprocess\nAWS = "AKIAQW3RT7YU8IO9PA0S"\n'
+            "def run(cmd):\n    subprocess.call(cmd, shell=True)\n",
+            "tests/test_login.py": 'def test_login():\n    password = "Zq8Rt2Lm9Vx4"\n'
+            "    assert password\n",
+            "frontend/src/login.spec.ts": 'const password = "Hy5Jc1Fb0Gt8";\n',
+        },
+    )
+    report = hardcheck.audit(root, only=["secrets", "code"], cache=False)
+    fails = [f for f in report.findings if f.status.value == "fail"]
+    in_tests = [f for f in fails if f.location.test_code]
+    assert {f.location.path for f in in_tests} == {
+        "tests/test_login.py",
+        "frontend/src/login.spec.ts",
+    }
+    assert all(f.severity.value == "info" and "(test code:" in f.message for f in in_tests)
+    assert any(f.upstream_id == "B101" for f in in_tests)  # still reported: bandit parity
+    service = {(f.location.path, f.severity.value) for f in fails if not f.location.test_code}
+    assert ("app/main.py", "critical") in service and ("app/main.py", "high") in service
+    assert report.counts()["in_test_code"] == len(in_tests)
+    record = report.to_dict()
+    assert sum(1 for f in record["findings"] if f["location"].get("test_code")) == len(in_tests)
+    # and a config can say there is no test code
+    (root / "hardcheck.toml").write_text("test-paths = []\n")
+    again = hardcheck.audit(root, only=["secrets", "code"], cache=False)
+    assert not any(f.location.test_code for f in again.findings)

@@ -226,6 +226,8 @@ class ConsoleRenderer:
         )
         if counts["suppressed"]:
             line.append(f", {counts['suppressed']} suppressed")
+        if counts["in_test_code"]:
+            line.append(f" · {counts['in_test_code']} of the fails in test code, at info")
         line.append(f" · score {value}/100 ({grade(value)})")
         if broken:
             # errors do not lower the score, so say that it covers only what was audited

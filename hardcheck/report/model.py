@@ -23,7 +23,7 @@ from ..model import (
     SuppressionOutcome,
 )
 
-SCHEMA_VERSION = "1.3.0"
+SCHEMA_VERSION = "1.4.0"
 PENALTY = {
     Severity.CRITICAL: 25,
     Severity.HIGH: 15,
@@ -150,6 +150,9 @@ class Report:
                 s.value: by_severity.get(s.value, 0) for s in reversed(SEVERITY_ORDER)
             },
             "suppressed": len(self.suppressed),
+            "in_test_code": sum(
+                1 for f in self.findings if f.status is Status.FAIL and f.location.test_code
+            ),
             "total": len(self.findings),
         }
 
