@@ -514,7 +514,10 @@ def test_a_weak_or_placeholder_signing_key_in_use_is_a_finding(tmp_path):
         ("mysite/settings.py", 4),
         ("other/settings.py", 1),
     }
-    assert found[("app.py", 4)][0] == "high" and "weak key in use (a placeholder)" in found[("app.py", 4)][1]
+    assert (
+        found[("app.py", 4)][0] == "high"
+        and "weak key in use (a placeholder)" in found[("app.py", 4)][1]
+    )
     assert "development key" in found[("other/settings.py", 1)][1]
     assert found[("mysite/settings.py", 4)][0] == "medium"  # a fallback stays medium
 
@@ -526,7 +529,7 @@ def test_digests_and_revision_ids_are_not_secrets_but_a_token_beside_them_is(tmp
         tmp_path / "t",
         {
             "index.html": '<script src="b.js" integrity="sha384-oqVuAfXRKap7fdgcCY5uykM6+R9GqQ8K/uxy9rx7HNQlGYl1kPzQho1wx4JwY8wC"></script>\n'
-            "<meta http-equiv=\"Content-Security-Policy\" content=\"script-src 'sha256-B2yPHKaXnvFWtRChIbabYmUBFZdVfKKXHbWtWidDVF8='\">\n",
+            '<meta http-equiv="Content-Security-Policy" content="script-src \'sha256-B2yPHKaXnvFWtRChIbabYmUBFZdVfKKXHbWtWidDVF8=\'">\n',
             "requirements.txt": "django==5.2.1 \\\n    --hash=sha256:a9b0c7ea3e8a1f2d4c6b8e0f1a3c5e7d9b1f3a5c7e9b1d3f5a7c9e1b3d5f7a9c\n",
             "migrations/versions/9c0a_add.py": '"""add\n\nRevision ID: 9c0a54914c78\nRevises: 1a2b3c4d5e6f\n"""\n'
             'revision = "9c0a54914c78"\ndown_revision = "1a2b3c4d5e6f"\n',

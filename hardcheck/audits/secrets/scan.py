@@ -88,7 +88,18 @@ URL_PASSWORD = re.compile(
 PROVIDER_KEY = re.compile(
     r"(?i)(aws|azure|gcp|google|stripe|github|gitlab|slack|openai|twilio|sendgrid|mailchimp|npm|pypi)"
 )
-PY_MARKERS = ("SECRET", "secret", "PASSWORD", "jwt", "JWT", "://", "_KEY", "Fernet", "AES", "ChaCha")
+PY_MARKERS = (
+    "SECRET",
+    "secret",
+    "PASSWORD",
+    "jwt",
+    "JWT",
+    "://",
+    "_KEY",
+    "Fernet",
+    "AES",
+    "ChaCha",
+)
 SECRET_NAME = re.compile(r"^(?:[A-Z0-9]+_)*(?:SECRET|SECRET_KEY|SIGNING_KEY|JWT_SECRET(?:_KEY)?)$")
 # symmetric encryption keys: whoever holds one reads everything it encrypted, like a private key
 ENCRYPTION_KEY_NAME = re.compile(r"^(?:[A-Z0-9]+_)*(?:ENCRYPTION|FERNET|AES|CIPHER|CRYPT)_KEY$")
