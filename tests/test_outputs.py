@@ -106,7 +106,7 @@ KNOWN_SCHEMAS = {
     "1.1.0": "b9c415f9addf7c9ef4cdfc78e2933c2a9755c205bb415d713726223f2631229e",  # + baseline fields
     "1.2.0": "2fdcb3ad2afb1742a302c58ba76795531ba94e5d8441182b8e631278757bf81b",  # + run.cache
     "1.3.0": "7c1758b87ba43aa1de50e90d7b38c314b801d2d7e00082141afbab91b030d2a6",  # + location.service
-    "1.4.0": "988277c183fbc0c20160f12e4d6541abb99119ceb13993ece36df0a7488c67fc",  # + location.test_code
+    "1.4.0": "223ae2f32d596ae1ebc4fe00424ae882ad537e11e4d040f185db33e2377dd996",  # + location.test_code, summary.in_test_code
 }
 
 
