@@ -550,16 +550,18 @@ def test_a_file_named_like_a_database_is_one_only_if_it_holds_one(tmp_path):
     world-readable database for PRM002 and SEC002."""
     import sqlite3
 
-    root = make_tree(tmp_path / "t", {"Dockerfile.db": "FROM postgres:16\n", "notes.db": ""})
+    root = make_tree(
+        tmp_path / "t", {"Dockerfile.db": "FROM postgres:16\n", "empty.db": "", "a.sqlite3": "x"}
+    )
     connection = sqlite3.connect(root / "app.db")
     connection.execute("create table t(x)")
     connection.commit()
     connection.close()
-    for name in ("Dockerfile.db", "app.db", "notes.db"):
+    for name in ("Dockerfile.db", "app.db", "empty.db", "a.sqlite3"):
         (root / name).chmod(0o644)
     report = hardcheck.audit(root, only=["permissions"], cache=False)
     flagged = sorted(f.location.path for f in report.findings if f.rule_id == "PRM002")
-    assert flagged == ["app.db"]
+    assert flagged == ["a.sqlite3", "app.db", "empty.db"]  # an empty one: the database to be
 
 
 def test_an_encryption_key_is_critical_and_a_commented_secret_a_step_lower(tmp_path):

@@ -57,18 +57,19 @@ NOT_SECRET_PATTERNS = (
 
 # A name ending in `.db` is also a variant of another file (`Dockerfile.db`, the Dockerfile
 # of a compose service called db): such a file is a database only if it holds one.
-DATABASE_PATTERNS = ("*.sqlite3", "*.sqlite", "*.db")
+# `.sqlite`/`.sqlite3` name nothing else, and an empty file is where a database will be.
+AMBIGUOUS_DATABASE_PATTERNS = ("*.db",)
 SQLITE_MAGIC = b"SQLite format 3\0"
 
 
 def not_a_database(inventory: Inventory, entry: Entry) -> bool:
-    """A file named like a database that holds text, not a database (SQLite's header, or
-    binary data: Berkeley DB, dbm). An unreadable one is taken for a database."""
+    """A file named `*.db` that holds text, not a database (SQLite's header, or binary
+    data: Berkeley DB, dbm). An empty or unreadable one is taken for a database."""
     name = os.path.basename(entry.rel)
-    if not any(fnmatchcase(name, pattern) for pattern in DATABASE_PATTERNS):
+    if not any(fnmatchcase(name, pattern) for pattern in AMBIGUOUS_DATABASE_PATTERNS):
         return False
     try:
         head = read_path(os.path.join(inventory.root, entry.rel), 512, head=True)
     except ReadSkipped:
         return False
-    return not head.startswith(SQLITE_MAGIC) and b"\0" not in head
+    return bool(head) and not head.startswith(SQLITE_MAGIC) and b"\0" not in head
