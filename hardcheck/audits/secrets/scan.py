@@ -394,7 +394,7 @@ def _full_value(plugin: Any, value: str, line: str) -> str:
     return value
 
 
-COMMENT_START = ("#", "//", "--", ";", "/*", "*", "<!--", "rem ", "REM ")
+COMMENT_START = ("#", "//", "-- ", ";", "/*", "<!--", "rem ", "REM ")  # not "-----BEGIN"
 SEVERITY_BELOW = {"critical": "high", "high": "medium", "medium": "low", "low": "info"}
 
 
