@@ -23,8 +23,6 @@ _PLACEHOLDER_WORDS = (
     "……",
     "...",
 )
-# values that name the field instead of filling it (`postgres://user:password@localhost`)
-_FIELD_NAMES = {"password", "passwd", "pass", "secret", "token", "user", "username", "changeit"}
 _TEMPLATE = re.compile(r"^(\$\{[^}]*\}|\$[A-Z_][A-Z0-9_]*|\{\{.*\}\}|<[^>]+>|%\([^)]+\)s)$")
 _KEY_BODY = re.compile(r"[A-Za-z0-9+/=]{40,}")
 
@@ -32,7 +30,7 @@ _KEY_BODY = re.compile(r"[A-Za-z0-9+/=]{40,}")
 def is_placeholder(secret: str) -> bool:
     """`AKIA…EXAMPLE`, `ghp_xxxx…`, `<your-key>`, `${API_KEY}`, `changeme`, `00000000`."""
     lower = secret.lower()
-    if lower in _FIELD_NAMES or any(word in lower for word in _PLACEHOLDER_WORDS):
+    if any(word in lower for word in _PLACEHOLDER_WORDS):
         return True
     if _TEMPLATE.match(secret.strip()):
         return True
