@@ -59,7 +59,7 @@ def main() -> int:
     print(f"detect_secrets_seconds={ds_wall:.2f} results={sum(len(v) for v in theirs.values())}")
     print(f"hardcheck_secrets_seconds={hc_wall:.2f} findings={len(findings)}")
     print(f"recall_compared={compared} recall_missed={len(missed)}")
-    print(f"ratio_hardcheck_over_detect_secrets={hc_wall / ds_wall:.3f} target<=0.5")
+    print(f"ratio_hardcheck_over_detect_secrets={hc_wall / ds_wall:.3f} target<=0.15")
     return 0 if not missed else 1
 
 
