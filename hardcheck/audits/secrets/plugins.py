@@ -34,11 +34,13 @@ class GitHubFineGrainedTokenDetector(RegexBasedDetector):
 
 
 class AccessTokenAssignmentDetector(RegexBasedDetector):
-    """`access_token = "…"`, `"accessToken": "…"`, `ACCESS_TOKEN=…`."""
+    """`access_token = "…"`, `"accessToken": "…"`, `ACCESS_TOKEN=…`; not a call's result."""
 
     secret_type = "Access Token Assignment"
     denylist = (
         re.compile(
             r"""(?i)\baccess[_-]?token\b["']?\s*[:=]\s*["']?([A-Za-z0-9._~+/\-]{16,}={0,2})"""
+            # not a call: `access_token=security.create_access_token(user.id)`
+            r"""(?![A-Za-z0-9._~+/\-]*\()"""
         ),
     )
