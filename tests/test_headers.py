@@ -49,6 +49,13 @@ def _outcome(results: list[checks.Result], rule: str) -> list[tuple[str, str]]:
         ("max-age=0", "hsts-disabled", "fail"),  # ... and this
         ("includeSubDomains", "hsts-header-invalid", "fail"),
         ('MAX-AGE="31536000"', "hsts-implemented-max-age-at-least-six-months", "pass"),
+        # #17: the header sent twice and comma-joined (the Observatory: invalid)
+        (
+            "max-age=15768000; includeSubDomains, max-age=15768000; includeSubDomains",
+            "hsts-header-invalid",
+            "fail",
+        ),
+        ("max-age=31536000; max-age=300", "hsts-header-invalid", "fail"),
     ],
 )
 def test_hsts(value, outcome, status):

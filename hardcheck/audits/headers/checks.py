@@ -96,16 +96,31 @@ def _values(headers, name: str) -> list[str]:
 
 
 # --- HSTS -------------------------------------------------------------------------------------
+_TOKEN = re.compile(r"[!#$%&'*+.^_`|~0-9a-z-]+")  # RFC 9110 token, lower-cased
+
+
 def parse_hsts(value: str) -> tuple[int | None, set[str], str]:
     """(max-age, flags, error). Directive names are case-insensitive; max-age required."""
     max_age: int | None = None
     flags: set[str] = set()
+    seen: set[str] = set()
     for part in value.split(";"):
         part = part.strip()
         if not part:
             continue
         name, _, arg = part.partition("=")
         name = name.strip().lower()
+        if not _TOKEN.fullmatch(name):
+            # `max-age=…; includeSubDomains, max-age=…`: the header sent twice and joined
+            # with a comma (a proxy adds its own); RFC 6797 directive names are tokens
+            return (
+                None,
+                flags,
+                f"{name[:40]!r} is not a directive name (a repeated, comma-joined header?)",
+            )
+        if name in seen:
+            return None, flags, f"the {name} directive appears twice (RFC 6797 allows it once)"
+        seen.add(name)
         if name == "max-age":
             arg = arg.strip().strip('"')
             if not arg.isdigit():
