@@ -63,6 +63,28 @@ def test_hsts(value, outcome, status):
     assert _outcome(checks.check_hsts(f), "HDR001") == [(outcome, status)]
 
 
+@pytest.mark.parametrize(
+    ("name", "value", "outcome_suffix"),
+    [
+        ("cross-origin-opener-policy", "same-origin", "implemented"),
+        ("cross-origin-opener-policy", 'same-origin; report-to="coop"', "implemented"),
+        # #17: structured-field tokens are case-sensitive; a browser ignores these
+        ("cross-origin-opener-policy", "Same-Origin", "not-implemented"),
+        ("cross-origin-embedder-policy", "REQUIRE-CORP", "not-implemented"),
+        ("cross-origin-embedder-policy", "require-corp; =bad", "not-implemented"),
+        ("cross-origin-embedder-policy", "require-corp", "implemented"),
+        ("cross-origin-resource-policy", "Same-Site", "not-implemented"),
+        ("cross-origin-resource-policy", "same-site", "implemented"),
+    ],
+)
+def test_cross_origin_policies_are_read_as_browsers_read_them(name, value, outcome_suffix):
+    results = checks.check_cross_origin(httpx.Headers([(name, value)]), strict=True)
+    mine = [r for r in results if r.outcome.startswith(name)]
+    assert [r.outcome for r in mine] == [f"{name}-{outcome_suffix}"]
+    if outcome_suffix == "not-implemented":
+        assert "invalid" in mine[0].message
+
+
 def test_hsts_checked_on_every_https_hop_and_ignored_on_http():
     first = Hop(
         "https://a.example/",

@@ -313,19 +313,44 @@ def check_cross_origin(headers, strict: bool) -> list[Result]:
         ),
     ):
         values = _values(headers, name)
-        value = values[0].split(";")[0].strip().lower() if values else ""
+        value, invalid = _policy_token(name, values[0]) if values else ("", "")
         if value in good:
             out.append(result(f"{name}-implemented", f"{name}: {value}", key=name))
         elif strict or (name == "cross-origin-opener-policy"):
+            said = (
+                f"is invalid ({invalid})" if invalid else f"is {value!r}" if value else "is not set"
+            )
             out.append(
                 result(
                     f"{name}-not-implemented",
-                    f"{name} {'is ' + repr(value) if value else 'is not set'}: {words}",
+                    f"{name} {said}: {words}",
                     strict=strict,
                     key=name,
                 )
             )
     return out
+
+
+def _policy_token(name: str, raw: str) -> tuple[str, str]:
+    """(value, why it is invalid). COOP and COEP are RFC 8941 structured-field items whose
+    token is compared case-sensitively (`Same-Origin` is ignored by browsers); CORP is a
+    plain, case-sensitive value. An invalid value is what a browser ignores: not set."""
+    import http_sf
+
+    if name == "cross-origin-resource-policy":
+        value = raw.strip()
+    else:
+        try:
+            parsed = http_sf.parse(raw.encode("latin-1", "replace"), tltype="item")
+        except http_sf.StructuredFieldError as exc:
+            return "", f"not a structured-field item: {str(exc)[:80]}"
+        item = parsed[0] if isinstance(parsed, tuple) else parsed  # (value, parameters)
+        if not isinstance(item, http_sf.Token):
+            return "", f"{raw.strip()[:40]!r} is not a token"
+        value = str(item)
+    if value != value.lower():
+        return "", f"{value[:40]!r}: its values are lower case, compared exactly"
+    return value, ""
 
 
 # --- cookies ------------------------------------------------------------------------------------------
