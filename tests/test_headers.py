@@ -243,12 +243,23 @@ def test_csp_report_only_and_meta_and_multiple_policies():
         ("__Secure-id=1; SameSite=Lax", "cookies-secure-prefix-invalid"),
         ("prefs=1; Secure; SameSite=Lax; Domain=example.test", "cookies-domain-too-broad"),
         ("old=; Max-Age=0", None),  # being deleted: not judged
+        # #17: a load balancer's affinity cookie is not a session (the Observatory agrees)
+        (
+            "heroku-session-affinity=1; Secure; SameSite=Lax",
+            "cookies-secure-with-httponly-sessions",
+        ),
+        ("AWSALB=1; SameSite=Lax", "cookies-without-secure-flag"),
     ],
 )
 def test_cookies(cookie, outcome):
     f = _fetched("https://app.example.test/", [("set-cookie", cookie)])
     results = checks.check_cookies(f, hsts=False)
     assert [r.outcome for r in results] == ([outcome] if outcome else [])
+
+
+def test_an_affinity_cookie_says_what_it_is():
+    f = _fetched("https://app.example.test/", [("set-cookie", "AWSALB=1; SameSite=Lax")])
+    assert "affinity cookie, not a session" in checks.check_cookies(f, hsts=False)[0].message
 
 
 def test_samesite_none_without_secure_is_rejected_by_browsers():

@@ -26,6 +26,12 @@ SESSION_NAME = re.compile(
     r"|^(connect\.sid|phpsessid|jsessionid|asp\.net_sessionid|laravel_session|_.*_session)$"
 )
 CSRF_NAME = re.compile(r"(?i)(csrf|xsrf)")
+# Load balancers' backend-affinity cookies (Heroku, AWS ALB/ELB, Azure App Service, Google
+# Cloud LB, HAProxy, F5): they pick a server, not a user; the Observatory exempts Heroku's
+AFFINITY_NAME = re.compile(
+    r"(?i)^(heroku-session-affinity|awsalb|awsalbcors|awselb|awselbcors|arraffinity"
+    r"|arraffinitysamesite|gclb|serverid|bigipserver.*)$"
+)
 VERSIONED = re.compile(r"\d+(\.\d+)+|/\d")
 LEAKY = ("server", "x-powered-by", "x-aspnet-version", "x-aspnetmvc-version", "x-generator")
 OWASP_REMOVE = (
@@ -401,7 +407,8 @@ def check_cookies(f: Fetched, hsts: bool) -> list[Result]:
                 continue
             problems: list[tuple[str, str]] = []  # (outcome, what is wrong)
             secure = "secure" in cookie.raw_flags
-            session = bool(SESSION_NAME.search(cookie.name))
+            affinity = bool(AFFINITY_NAME.match(cookie.name))
+            session = bool(SESSION_NAME.search(cookie.name)) and not affinity
             samesite = cookie.attrs.get("samesite", "").lower()
             if secure_url and not secure:
                 if session:
@@ -481,7 +488,14 @@ def check_cookies(f: Fetched, hsts: bool) -> list[Result]:
                             names,
                             key=lambda n: SEVERITY_RANK.index(OUTCOMES[n].severity or "medium"),
                         ),
-                        f"cookie {cookie.name!r}: " + "; ".join(text for _, text in problems),
+                        f"cookie {cookie.name!r}"
+                        + (
+                            " (a load balancer's affinity cookie, not a session)"
+                            if affinity
+                            else ""
+                        )
+                        + ": "
+                        + "; ".join(text for _, text in problems),
                         evidence=", ".join(names),
                         key=cookie.name,
                         modifier=min(OUTCOMES[n].modifier for n in names),
