@@ -397,10 +397,9 @@ def read_bytes(inv: Inventory, entry: Entry, max_size: int) -> bytes:
     return read_path(os.path.join(inv.root, entry.rel), max_size)
 
 
-def read_path(path: str | os.PathLike[str], max_size: int, head: bool = False) -> bytes:
+def read_path(path: str | os.PathLike[str], max_size: int) -> bytes:
     """A tree path that is not (or no longer) an inventory entry, such as one a finding
-    names from git history: the same checks, no link followed, no FIFO waited on.
-    `head`: the first `max_size` bytes of a file of any size."""
+    names from git history: the same checks, no link followed, no FIFO waited on."""
     flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
     try:
         fd = os.open(path, flags)
@@ -410,7 +409,7 @@ def read_path(path: str | os.PathLike[str], max_size: int, head: bool = False) -
         if not stat.S_ISREG(os.fstat(fd).st_mode):
             raise ReadSkipped("no longer a regular file", "not-regular")
         chunks = []
-        remaining = max_size if head else max_size + 1
+        remaining = max_size + 1
         while remaining > 0:
             chunk = os.read(fd, min(remaining, 1 << 20))
             if not chunk:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 from fnmatch import fnmatchcase
 
-from ..inventory import Entry, Inventory, ReadSkipped, read_path
+from ..inventory import Entry, Inventory, ReadSkipped, is_binary, read_bytes
 
 # Files whose contents are credentials or personal data. gitignore-style patterns.
 SECRET_FILE_PATTERNS = (
@@ -59,17 +59,16 @@ NOT_SECRET_PATTERNS = (
 # of a compose service called db): such a file is a database only if it holds one.
 # `.sqlite`/`.sqlite3` name nothing else, and an empty file is where a database will be.
 AMBIGUOUS_DATABASE_PATTERNS = ("*.db",)
-SQLITE_MAGIC = b"SQLite format 3\0"
 
 
-def not_a_database(inventory: Inventory, entry: Entry) -> bool:
-    """A file named `*.db` that holds text, not a database (SQLite's header, or binary
-    data: Berkeley DB, dbm). An empty or unreadable one is taken for a database."""
+def not_a_database(inventory: Inventory, entry: Entry, max_size: int) -> bool:
+    """A file named `*.db` that holds text, not a database (SQLite, Berkeley DB and dbm
+    files are binary). An empty, unreadable or too large one is taken for a database.
+    Read here, not through the inventory's probes: a worker process has none."""
     name = os.path.basename(entry.rel)
-    if not any(fnmatchcase(name, pattern) for pattern in AMBIGUOUS_DATABASE_PATTERNS):
+    if entry.size == 0 or not any(fnmatchcase(name, p) for p in AMBIGUOUS_DATABASE_PATTERNS):
         return False
     try:
-        head = read_path(os.path.join(inventory.root, entry.rel), 512, head=True)
+        return not is_binary(read_bytes(inventory, entry, max_size))
     except ReadSkipped:
         return False
-    return bool(head) and not head.startswith(SQLITE_MAGIC) and b"\0" not in head

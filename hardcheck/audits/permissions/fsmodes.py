@@ -79,13 +79,13 @@ def readable_secret(ctx: AuditContext, entry: Entry, secret: pathspec.PathSpec) 
         return None
     if ctx.services.in_frontend(entry.rel):
         return None  # a front-end's build-time .env: compiled into public bundles anyway
-    if not entry.mode & (stat.S_IROTH | stat.S_IRGRP) or not_a_database(ctx.inventory, entry):
-        return None
     if entry.mode & stat.S_IROTH:
         severity, who = Severity.HIGH, "world"
     elif entry.mode & stat.S_IRGRP:
         severity, who = Severity.MEDIUM, "group"
     else:
+        return None
+    if not_a_database(ctx.inventory, entry, ctx.config.max_file_size):
         return None
     return ctx.fail(
         "PRM002",

@@ -309,7 +309,7 @@ class SecretsAudit(Audit):
             if (
                 not secret.match_file(entry.rel)
                 or ctx.services.in_frontend(entry.rel)  # build-time config; SEC001 reads it
-                or not_a_database(ctx.inventory, entry)
+                or not_a_database(ctx.inventory, entry, ctx.config.max_file_size)
             ):
                 continue
             if entry.tracked:
