@@ -40,8 +40,9 @@ def is_placeholder(secret: str) -> bool:
 
 # A digest named by its algorithm: SRI `integrity="sha384-…"`, CSP `'sha256-…'`, pip's
 # `--hash=sha256:…`, a wheel RECORD's `sha256=…`, lock files' `"sha512-…"`.
-_DIGEST_PREFIX = re.compile(r"(?i)(?:sha(?:1|224|256|384|512)|md5|blake2[bs](?:-?256)?)[-:=]$")
-_DIGEST_VALUE = re.compile(r"(?i)^(?:sha(?:1|224|256|384|512)|md5|blake2[bs])[-:=]")
+_DIGEST_NAME = r"(?:sha(?:1|224|256|384|512)|md5|blake2[bs](?:-?256)?)[-:=]"
+_DIGEST_PREFIX = re.compile(rf"(?i){_DIGEST_NAME}$")  # just before the value
+_DIGEST_VALUE = re.compile(rf"(?i)^{_DIGEST_NAME}")  # the value names its algorithm
 # Version-control revisions and migration identifiers: Alembic's `revision = "9c0a5…"`,
 # `down_revision`, `Revision ID:` / `Revises:` in its docstring, pre-commit's `rev:`.
 _REVISION = re.compile(

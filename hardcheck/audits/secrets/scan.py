@@ -564,6 +564,9 @@ class _CodeSecrets(ast.NodeVisitor):
         fallback: bool,
         what: str,
         signing_key: bool = True,
+        kind: str = "FrameworkSecret",
+        severities: tuple[str, str] = ("high", "medium"),  # (a literal, an env fallback)
+        min_length: int = 4,
     ) -> None:
         """`signing_key`: a key the framework signs with (SECRET_KEY, secret_key, a JWT
         key), where a placeholder is not noise in an example but the key in use, and the
@@ -571,28 +574,24 @@ class _CodeSecrets(ast.NodeVisitor):
         if not value:
             return
         weak = signing_key and weak_signing_key(value, _is_placeholder(value))
-        if not weak and (len(value) < 4 or _is_placeholder(value)):
+        if not weak and (len(value) < min_length or _is_placeholder(value)):
             return
         hard_coded = "a weak hard-coded value" if weak else "a hard-coded value"
         literal = f"a weak key in use ({weak})" if weak else "a literal"
         label = f"{what} falls back to {hard_coded}" if fallback else f"{what} is {literal}"
-        severity = "medium" if fallback else "high"
         self.out.add(
-            node.lineno, "FrameworkSecret", value, rule="SEC003", what=label, severity=severity
+            node.lineno, kind, value, rule="SEC003", what=label, severity=severities[fallback]
         )
 
-    def encryption_key(self, node: ast.AST, what: str) -> None:
+    def encryption_key(self, node: ast.expr, what: str) -> None:
         """A symmetric key in the source: whoever reads it decrypts everything it
         protects, as with a private key (critical; high as an environment fallback)."""
         value, fallback = _secret_value(node)
         if value is None and isinstance(node, ast.Constant) and isinstance(node.value, bytes):
             value, fallback = node.value.decode("latin-1"), False
-        if not value or len(value) < 16 or _is_placeholder(value):
-            return
-        label = f"{what} falls back to a hard-coded value" if fallback else f"{what} is a literal"
-        self.out.add(
-            getattr(node, "lineno", 0), "EncryptionKey", value, rule="SEC003", what=label,
-            severity="high" if fallback else "critical",
+        self.report(
+            node, value, fallback, what, signing_key=False, kind="EncryptionKey",
+            severities=("critical", "high"), min_length=16,
         )  # fmt: skip
 
     def visit_Assign(self, node: ast.Assign) -> None:
