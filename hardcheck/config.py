@@ -158,6 +158,7 @@ DEFAULT_TEST_PATHS = (
     "test/",
     "testing/",
     "__tests__/",
+    "tests.py",  # Django's and Flask tutorials' single test module
     "test_*.py",
     "*_test.py",
     "*_tests.py",

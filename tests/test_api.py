@@ -89,6 +89,7 @@ def test_findings_in_test_code_are_information_counted_apart(tmp_path):
             "tests/test_login.py": 'def test_login():\n    password = "Zq8Rt2Lm9Vx4"\n'
             "    assert password\n",
             "frontend/src/login.spec.ts": 'const password = "Hy5Jc1Fb0Gt8";\n',
+            "blog/tests.py": 'TOKEN = "c3VwZXJzZWNyZXRzdHJpbmd3aXRobG90c29mZW50cm9weQ9x"\n',
         },
     )
     report = hardcheck.audit(root, only=["secrets", "code"], cache=False)
@@ -97,6 +98,7 @@ def test_findings_in_test_code_are_information_counted_apart(tmp_path):
     assert {f.location.path for f in in_tests} == {
         "tests/test_login.py",
         "frontend/src/login.spec.ts",
+        "blog/tests.py",  # Django's and microblog's single test module
     }
     assert all(f.severity.value == "info" and "(test code:" in f.message for f in in_tests)
     assert any(f.upstream_id == "B101" for f in in_tests)  # still reported: bandit parity
