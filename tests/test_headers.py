@@ -69,20 +69,32 @@ def test_hsts(value, outcome, status):
         ("cross-origin-opener-policy", "same-origin", "implemented"),
         ("cross-origin-opener-policy", 'same-origin; report-to="coop"', "implemented"),
         # #17: structured-field tokens are case-sensitive; a browser ignores these
-        ("cross-origin-opener-policy", "Same-Origin", "not-implemented"),
-        ("cross-origin-embedder-policy", "REQUIRE-CORP", "not-implemented"),
-        ("cross-origin-embedder-policy", "require-corp; =bad", "not-implemented"),
+        ("cross-origin-opener-policy", "Same-Origin", "header-invalid"),
+        ("cross-origin-embedder-policy", "REQUIRE-CORP", "header-invalid"),
+        ("cross-origin-embedder-policy", "require-corp; =bad", "header-invalid"),
         ("cross-origin-embedder-policy", "require-corp", "implemented"),
-        ("cross-origin-resource-policy", "Same-Site", "not-implemented"),
+        ("cross-origin-resource-policy", "Same-Site", "header-invalid"),
         ("cross-origin-resource-policy", "same-site", "implemented"),
+        ("cross-origin-resource-policy", "whimsy", "header-invalid"),
+        ("cross-origin-opener-policy", "unsafe-none", "not-implemented"),
+        ("cross-origin-opener-policy", "noopener-allow-popups", "implemented"),
     ],
 )
 def test_cross_origin_policies_are_read_as_browsers_read_them(name, value, outcome_suffix):
     results = checks.check_cross_origin(httpx.Headers([(name, value)]), strict=True)
     mine = [r for r in results if r.outcome.startswith(name)]
     assert [r.outcome for r in mine] == [f"{name}-{outcome_suffix}"]
-    if outcome_suffix == "not-implemented":
-        assert "invalid" in mine[0].message
+    if outcome_suffix == "header-invalid":
+        assert "invalid" in mine[0].message and mine[0].status == "fail"
+
+
+@pytest.mark.parametrize("name", [c[0] for c in checks.CROSS_ORIGIN])
+def test_an_invalid_cross_origin_policy_is_reported_in_the_default_profile_too(name):
+    twice = httpx.Headers([(name, "same-origin"), (name, "unsafe-none")])
+    results = checks.check_cross_origin(twice, strict=False)
+    assert [(r.outcome, r.severity) for r in results if r.outcome.startswith(name)] == [
+        (f"{name}-header-invalid", "low")
+    ]
 
 
 def test_hsts_checked_on_every_https_hop_and_ignored_on_http():
@@ -201,6 +213,19 @@ def test_referrer_policy(value, outcome, status):
         ),
         ("default-src 'self'; base-uri 'self'; form-action 'self'", {"csp-object-src-not-none"}),
         (
+            "default-src 'none'; script-src 'self'; object-src *; base-uri 'self'; form-action 'self'",
+            {"csp-object-src-not-restricted"},
+        ),
+        ("default-src; base-uri 'self'; form-action 'self'", set()),  # no sources is 'none'
+        (
+            "default-src 'self'; default-src *; object-src 'none'; base-uri 'self'; form-action 'self'",
+            {"csp-directive-repeated"},
+        ),
+        (  # #17: ftp: is as insecure as http:
+            "default-src 'none'; script-src ftp://a.example; base-uri 'self'; form-action 'self'",
+            {"csp-implemented-with-insecure-scheme"},
+        ),
+        (
             "default-src 'self'; object-src 'none'; base-uri 'self'; form-action http:",
             {"csp-form-action-insecure"},
         ),
@@ -248,7 +273,10 @@ def test_csp_report_only_and_meta_and_multiple_policies():
             "heroku-session-affinity=1; Secure; SameSite=Lax",
             "cookies-secure-with-httponly-sessions",
         ),
-        ("AWSALB=1; SameSite=Lax", "cookies-without-secure-flag"),
+        # the platform's cookie, not the app's: Secure is not asked of it (the Observatory agrees)
+        ("AWSALB=1; SameSite=Lax", "cookies-secure-with-httponly-sessions"),
+        ("AWSALBCORS=1; SameSite=None", "cookies-samesite-none-without-secure"),
+        ("sid=1; Secure; HttpOnly; SameSite=", "cookies-samesite-flag-invalid"),
     ],
 )
 def test_cookies(cookie, outcome):
@@ -611,3 +639,116 @@ def test_explain_lists_a_rules_outcomes():
     line = next(ln for ln in run.stdout.splitlines() if "cookies-session-without-secure-flag" in ln)
     assert "-40" in line and "high" in line
     assert "Named outcomes" not in run_cli("explain", "PRM001").stdout
+
+
+# --- #17: the strict profile against the OWASP Secure Headers Project -------------------------------
+# OWASP's recommended response headers (ci/headers_add.json of OWASP/www-project-secure-headers)
+OWASP_ADD = [
+    ("cache-control", "no-store, max-age=0"),
+    ("clear-site-data", '"cache","cookies","storage"'),
+    (
+        "content-security-policy",
+        "default-src 'self'; form-action 'self'; object-src 'none'; frame-ancestors 'none'; "
+        "upgrade-insecure-requests; block-all-mixed-content; base-uri 'self'",
+    ),
+    ("cross-origin-embedder-policy", "require-corp"),
+    ("cross-origin-opener-policy", "same-origin"),
+    ("cross-origin-resource-policy", "same-origin"),
+    ("permissions-policy", ", ".join(f"{f}=()" for f in checks.OWASP_PERMISSIONS)),
+    ("referrer-policy", "no-referrer"),
+    ("strict-transport-security", "max-age=31536000; includeSubDomains"),
+    ("x-content-type-options", "nosniff"),
+    ("x-frame-options", "deny"),
+    ("x-permitted-cross-domain-policies", "none"),
+]
+
+
+def _strict(headers: list[tuple[str, str]], strict: bool = True) -> list[checks.Result]:
+    return checks.check_all(
+        "https://a.example/", _fetched("https://a.example/", headers), None, None, strict
+    )
+
+
+def test_owasps_recommended_headers_pass_the_strict_profile():
+    fails = [(r.rule, r.outcome) for r in _strict(OWASP_ADD) if r.status == "fail"]
+    assert fails == []
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("feature-policy", "camera 'none'"),
+        ("expect-ct", "max-age=86400, enforce"),
+        (
+            "public-key-pins",
+            'pin-sha256="d6qzRu9zOECb90Uez27xWltNsj0e1Md7GkYYkVoZWmM="; max-age=5184000',
+        ),
+        ("pragma", "no-cache"),
+    ],
+)
+def test_owasps_deprecated_headers_are_reported_in_the_strict_profile_only(name, value):
+    strict = [r for r in _strict([*OWASP_ADD, (name, value)]) if r.status == "fail"]
+    assert [(r.rule, r.outcome, r.key) for r in strict] == [
+        ("HDR016", "deprecated-header-present", name)
+    ]
+    default = [r for r in _strict([*OWASP_ADD, (name, value)], strict=False) if r.rule == "HDR016"]
+    assert default == []
+
+
+@pytest.mark.parametrize(
+    ("value", "strict", "default"),
+    [
+        # a partial policy: set, but camera and most of OWASP's features left open
+        ("geolocation=(), microphone=()", "permissions-policy-partial", "pass"),
+        # `*` opens a feature to every origin; an allowlist browsers cannot read restricts nothing
+        (
+            ", ".join(f"{f}=()" for f in checks.OWASP_PERMISSIONS if f != "camera") + ", camera=*",
+            "permissions-policy-partial",
+            "pass",
+        ),
+        (
+            ", ".join(f"{f}=()" for f in checks.OWASP_PERMISSIONS if f != "usb") + ", usb=none",
+            "permissions-policy-partial",
+            "pass",
+        ),
+        # the Feature-Policy syntax in a Permissions-Policy header: not a dictionary, ignored
+        ("camera 'none'; geolocation 'none'", "permissions-policy-header-invalid", "fail"),
+        (
+            ", ".join(f'{f}=(self "https://a.example")' for f in checks.OWASP_PERMISSIONS),
+            "permissions-policy-implemented",
+            "pass",
+        ),
+    ],
+)
+def test_permissions_policy_is_read_as_a_structured_dictionary(value, strict, default):
+    headers = [(n, v) for n, v in OWASP_ADD if n != "permissions-policy"]
+    headers.append(("permissions-policy", value))
+    (s,) = [r for r in _strict(headers) if r.rule == "HDR006"]
+    (d,) = [r for r in _strict(headers, strict=False) if r.rule == "HDR006"]
+    assert s.outcome == d.outcome == strict
+    assert d.status == default
+    assert s.status == ("pass" if strict == "permissions-policy-implemented" else "fail")
+    if strict == "permissions-policy-partial":
+        assert "unrestricted" in s.message
+
+
+@pytest.mark.parametrize(
+    ("header", "meta", "outcome"),
+    [
+        ("unsafe-url", "no-referrer", "referrer-policy-private"),  # the page's tag wins
+        ("no-referrer", "unsafe-url", "referrer-policy-unsafe"),
+        (None, "strict-origin", "referrer-policy-private"),
+        (None, "whimsy", "referrer-policy-header-invalid"),
+        ("origin", None, "referrer-policy-unsafe"),  # as the Observatory judges it
+    ],
+)
+def test_a_pages_meta_referrer_overrides_the_header(header, meta, outcome):
+    body = (
+        f'<html><head><meta name="Referrer" content="{meta}"></head></html>'.encode()
+        if meta
+        else b""
+    )
+    headers = httpx.Headers([("referrer-policy", header)] if header else [])
+    r = checks.check_referrer(headers, strict=False, body=body)
+    assert r.outcome == outcome
+    assert ("meta" in r.message) == bool(meta) or outcome.endswith("invalid")

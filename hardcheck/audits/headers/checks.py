@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import urlsplit
 
 from .csp import evaluate as evaluate_csp
@@ -39,7 +40,11 @@ OWASP_REMOVE = (
     "x-version", "x-backend-server", "x-drupal-cache", "x-drupal-dynamic-cache", "x-nextjs-cache",
     "x-sourcemap", "sourcemap", "x-debug-token", "x-debug-token-link", "x-turbo-charged-by",
 )  # fmt: skip
-DEPRECATED = ("expect-ct", "public-key-pins", "public-key-pins-report-only", "feature-policy")
+# OWASP Secure Headers Project, "Deprecated" (tab_headers.md); X-XSS-Protection is
+# HDR008's (0 is what OWASP asks for where it is still sent)
+DEPRECATED = (
+    "expect-ct", "public-key-pins", "public-key-pins-report-only", "feature-policy", "pragma",
+)  # fmt: skip
 SINGLE_VALUE = (
     "strict-transport-security", "x-frame-options", "x-content-type-options", "content-type",
     "cross-origin-opener-policy", "cross-origin-embedder-policy", "cross-origin-resource-policy",
@@ -50,7 +55,9 @@ REJECTED = {
     "cookies-secure-prefix-invalid",
     "cookies-samesite-none-without-secure",
 }
-UNSAFE_REFERRER = {"unsafe-url", "no-referrer-when-downgrade"}
+# As the Observatory judges them: these send the origin, or the whole URL, where the
+# strict-* policies would not (to plain http, or to every site)
+UNSAFE_REFERRER = {"unsafe-url", "no-referrer-when-downgrade", "origin", "origin-when-cross-origin"}
 VALID_REFERRER = {
     "no-referrer", "no-referrer-when-downgrade", "origin", "origin-when-cross-origin", "same-origin",
     "strict-origin", "strict-origin-when-cross-origin", "unsafe-url",
@@ -248,10 +255,13 @@ def check_nosniff(headers) -> Result:
     return result("x-content-type-options-nosniff", "X-Content-Type-Options: nosniff")
 
 
-def check_referrer(headers, strict: bool) -> Result:
+def check_referrer(headers, strict: bool, body: bytes = b"") -> Result:
+    """The last valid token wins; a page's `<meta name="referrer">` comes after the header
+    (it overrides it in browsers), as the Observatory reads it."""
+    meta = read_html(body).referrers if body else []
     values = [
         t.strip().lower()
-        for v in _values(headers, "referrer-policy")
+        for v in [*_values(headers, "referrer-policy"), *meta]
         for t in v.split(",")
         if t.strip()
     ]
@@ -270,13 +280,15 @@ def check_referrer(headers, strict: bool) -> Result:
             "referrer-policy-header-invalid",
             f"Referrer-Policy {', '.join(values)!r} has no valid value",
         )
-    effective = valid[-1]  # the last valid token wins
+    effective = valid[-1]
+    where = ' (from the page\'s <meta name="referrer">)' if meta else ""
     if effective in UNSAFE_REFERRER:
         return result(
             "referrer-policy-unsafe",
-            f"Referrer-Policy {effective} leaks full URLs (paths, query tokens) to other sites",
+            f"Referrer-Policy {effective}{where} sends the origin or the full URL where "
+            "strict-origin-when-cross-origin would not (to plain http, or paths to other sites)",
         )
-    return result("referrer-policy-private", f"Referrer-Policy {effective}")
+    return result("referrer-policy-private", f"Referrer-Policy {effective}{where}")
 
 
 def check_xss_protection(headers) -> Result:
@@ -289,43 +301,116 @@ def check_xss_protection(headers) -> Result:
     return result("x-xss-protection-disabled-or-absent", "X-XSS-Protection absent or 0")
 
 
+# The features the OWASP Secure Headers Project's recommended Permissions-Policy turns off
+# (ci/headers_add.json of OWASP/www-project-secure-headers, 2024-07-19): the strict
+# profile's measure of a complete policy.
+OWASP_PERMISSIONS = (
+    "accelerometer", "autoplay", "camera", "cross-origin-isolated", "display-capture",
+    "encrypted-media", "fullscreen", "geolocation", "gyroscope", "keyboard-map",
+    "magnetometer", "microphone", "midi", "payment", "picture-in-picture",
+    "publickey-credentials-get", "screen-wake-lock", "sync-xhr", "usb", "web-share",
+    "xr-spatial-tracking", "clipboard-read", "clipboard-write", "gamepad", "hid",
+    "idle-detection", "interest-cohort", "serial", "unload",
+)  # fmt: skip
+
+
+def permissions_policy(value: str) -> tuple[dict[str, bool] | None, str]:
+    """({feature: restricted}, error). Permissions-Policy is an RFC 8941 dictionary; a
+    feature is restricted by `()`, `self` or a list of origins, not by `*`. A member whose
+    allowlist is not one of those is ignored by browsers, so it restricts nothing."""
+    import http_sf
+
+    try:
+        parsed: Any = http_sf.parse(value.encode("latin-1", "replace"), tltype="dictionary")
+    except http_sf.StructuredFieldError as exc:
+        return None, str(exc)[:80]
+    features: dict[str, bool] = {}
+    members: dict[str, tuple[Any, dict]] = parsed  # name -> (item or inner list, parameters)
+    for feature, (allowlist, _params) in members.items():
+        entries = allowlist if isinstance(allowlist, list) else [(allowlist, {})]
+        items = [item for item, _ in entries]
+        tokens = [str(t) for t in items if isinstance(t, http_sf.Token)]
+        well_formed = all(
+            isinstance(t, str) or (isinstance(t, http_sf.Token) and str(t) in ("self", "src", "*"))
+            for t in items
+        )
+        features[feature] = well_formed and "*" not in tokens
+    return features, ""
+
+
 def check_permissions_policy(headers, strict: bool) -> Result:
-    if _values(headers, "permissions-policy"):
-        return result("permissions-policy-implemented", "Permissions-Policy is set")
+    values = _values(headers, "permissions-policy")
+    if not values:
+        return result(
+            "permissions-policy-not-implemented",
+            "no Permissions-Policy: powerful features (camera, geolocation …) are not restricted",
+            strict=strict,
+        )
+    features, error = permissions_policy(", ".join(values))
+    if features is None:
+        return result(
+            "permissions-policy-header-invalid",
+            f"Permissions-Policy is not a structured-field dictionary ({error}); browsers "
+            "ignore it (the Feature-Policy syntax `camera 'none'` is not valid here)",
+        )
+    open_features = [f for f in OWASP_PERMISSIONS if not features.get(f, False)]
+    if open_features:
+        shown = ", ".join(open_features[:6]) + (" …" if len(open_features) > 6 else "")
+        return result(
+            "permissions-policy-partial",
+            f"Permissions-Policy leaves {len(open_features)} of the {len(OWASP_PERMISSIONS)} "
+            f"features OWASP turns off unrestricted: {shown}",
+            strict=strict,
+        )
     return result(
-        "permissions-policy-not-implemented",
-        "no Permissions-Policy: powerful features (camera, geolocation …) are not restricted",
-        strict=strict,
+        "permissions-policy-implemented",
+        f"Permissions-Policy restricts every feature OWASP turns off ({len(features)} set)",
     )
 
 
+# Each cross-origin policy header: the values browsers know, those that isolate, and what
+# is lost without one.
+CROSS_ORIGIN = (
+    (
+        "cross-origin-opener-policy",
+        {"same-origin", "same-origin-allow-popups", "noopener-allow-popups", "unsafe-none"},
+        {"same-origin", "same-origin-allow-popups", "noopener-allow-popups"},
+        "other windows can keep a reference to this one",
+    ),
+    (
+        "cross-origin-resource-policy",
+        {"same-origin", "same-site", "cross-origin"},
+        {"same-origin", "same-site"},
+        "other sites can embed its responses",
+    ),
+    (
+        "cross-origin-embedder-policy",
+        {"require-corp", "credentialless", "unsafe-none"},
+        {"require-corp", "credentialless"},
+        "cross-origin isolation is off",
+    ),
+)
+
+
 def check_cross_origin(headers, strict: bool) -> list[Result]:
+    """An invalid value is reported in every profile (a browser ignores it: the policy the
+    developer meant is not in force); a missing or permissive one in the strict profile,
+    and for COOP at info in the default one."""
     out = []
-    for name, good, words in (
-        (
-            "cross-origin-opener-policy",
-            {"same-origin", "same-origin-allow-popups"},
-            "other windows can keep a reference to this one",
-        ),
-        (
-            "cross-origin-resource-policy",
-            {"same-origin", "same-site"},
-            "other sites can embed its responses",
-        ),
-        (
-            "cross-origin-embedder-policy",
-            {"require-corp", "credentialless"},
-            "cross-origin isolation is off",
-        ),
-    ):
+    for name, known, isolating, words in CROSS_ORIGIN:
         values = _values(headers, name)
-        value, invalid = _policy_token(name, values[0]) if values else ("", "")
-        if value in good:
+        if not values:
+            value, invalid = "", ""
+        else:  # repeated headers are one comma-joined field, as a browser reads them
+            value, invalid = _policy_token(name, ", ".join(values))
+            if not invalid and value not in known:
+                invalid = f"{value[:40]!r} is not a value browsers know"
+        if invalid:
+            out.append(result(f"{name}-header-invalid", f"{name} is invalid ({invalid})", key=name))
+        elif value in isolating:
             out.append(result(f"{name}-implemented", f"{name}: {value}", key=name))
         elif strict or (name == "cross-origin-opener-policy"):
-            said = (
-                f"is invalid ({invalid})" if invalid else f"is {value!r}" if value else "is not set"
-            )
+            said = f"is {value!r}" if value else "is not set"
             out.append(
                 result(
                     f"{name}-not-implemented",
@@ -340,7 +425,7 @@ def check_cross_origin(headers, strict: bool) -> list[Result]:
 def _policy_token(name: str, raw: str) -> tuple[str, str]:
     """(value, why it is invalid). COOP and COEP are RFC 8941 structured-field items whose
     token is compared case-sensitively (`Same-Origin` is ignored by browsers); CORP is a
-    plain, case-sensitive value. An invalid value is what a browser ignores: not set."""
+    plain, case-sensitive value."""
     import http_sf
 
     if name == "cross-origin-resource-policy":
@@ -410,7 +495,9 @@ def check_cookies(f: Fetched, hsts: bool) -> list[Result]:
             affinity = bool(AFFINITY_NAME.match(cookie.name))
             session = bool(SESSION_NAME.search(cookie.name)) and not affinity
             samesite = cookie.attrs.get("samesite", "").lower()
-            if secure_url and not secure:
+            # an affinity cookie is the platform's (Heroku, AWS …), not the application's to
+            # flag, and names a backend: like the Observatory, Secure is not asked of it
+            if secure_url and not secure and not affinity:
                 if session:
                     problems.append(
                         (
@@ -434,7 +521,7 @@ def check_cookies(f: Fetched, hsts: bool) -> list[Result]:
                         "session cookie without HttpOnly: readable by any script (XSS steals it)",
                     )
                 )
-            if samesite and samesite not in ("strict", "lax", "none"):
+            if "samesite" in cookie.attrs and samesite not in ("strict", "lax", "none"):
                 problems.append(
                     (
                         "cookies-samesite-flag-invalid",
@@ -505,7 +592,12 @@ def check_cookies(f: Fetched, hsts: bool) -> list[Result]:
                 out.append(
                     result(
                         "cookies-secure-with-httponly-sessions",
-                        f"cookie {cookie.name!r} has the flags it needs",
+                        f"cookie {cookie.name!r} has the flags it needs"
+                        + (
+                            " (a load balancer's affinity cookie, not a session)"
+                            if affinity
+                            else ""
+                        ),
                         key=cookie.name,
                     )
                 )
@@ -738,7 +830,7 @@ def check_all(
     results += [result(name, message, key=name) for name, message in csp.outcomes]
     results.append(check_frames(headers, csp.frame_ancestors))
     results.append(check_nosniff(headers))
-    results.append(check_referrer(headers, strict))
+    results.append(check_referrer(headers, strict, f.body))
     results.append(check_permissions_policy(headers, strict))
     results += check_cross_origin(headers, strict)
     results.append(check_xss_protection(headers))

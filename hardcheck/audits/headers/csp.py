@@ -25,6 +25,7 @@ BROAD = {"*", "https:", "http:", "data:", "blob:", "https://*", "http://*"}
 class Policy:
     directives: dict[str, list[str]]
     source: str  # "header" or "meta"
+    repeated: list[str] = field(default_factory=list)  # directives given again: ignored
 
     def get(self, *names: str) -> list[str] | None:
         for name in names:
@@ -54,17 +55,18 @@ def parse_policies(value: str, source: str = "header") -> list[Policy]:
     policies = []
     for text in value.split(","):
         directives: dict[str, list[str]] = {}
+        repeated: list[str] = []
         for part in text.split(";"):
             tokens = part.strip().split()
             if not tokens:
                 continue
             name = tokens[0].lower()
-            if name not in directives:  # a repeated directive is ignored, as browsers do
-                directives[name] = [
-                    t if t.startswith("'") is False else t.lower() for t in tokens[1:]
-                ]
+            if name in directives:  # a repeated directive is ignored, as browsers do
+                repeated.append(name)
+                continue
+            directives[name] = [t if t.startswith("'") is False else t.lower() for t in tokens[1:]]
         if directives:
-            policies.append(Policy(directives, source))
+            policies.append(Policy(directives, source, repeated))
     return policies
 
 
@@ -73,11 +75,14 @@ class _MetaCsp(HTMLParser):
         super().__init__(convert_charrefs=True)
         self.policies: list[str] = []
         self.scripts: list[dict[str, str]] = []
+        self.referrers: list[str] = []  # <meta name="referrer" content=...>
 
     def handle_starttag(self, tag: str, attrs) -> None:
         a = {k.lower(): (v or "") for k, v in attrs}
         if tag == "meta" and a.get("http-equiv", "").lower() == "content-security-policy":
             self.policies.append(a.get("content", ""))
+        elif tag == "meta" and a.get("name", "").strip().lower() == "referrer":
+            self.referrers.append(a.get("content", ""))
         elif tag == "script" and a.get("src"):
             self.scripts.append(a)
 
@@ -97,6 +102,11 @@ def _meta_policy(policy: Policy) -> Policy:
     return Policy({k: v for k, v in policy.directives.items() if k not in ignored}, "meta")
 
 
+def _broad(sources: list[str]) -> bool:
+    lowered = [s.lower() for s in sources]
+    return any(s in BROAD or s.startswith(("https://*", "*")) for s in lowered)
+
+
 def _script_risks(sources: list[str] | None) -> dict[str, bool]:
     """What one policy allows for scripts: inline, eval, insecure or broad sources."""
     if sources is None:
@@ -108,8 +118,9 @@ def _script_risks(sources: list[str] | None) -> dict[str, bool]:
     return {
         "inline": "'unsafe-inline'" in lowered and not keyed,
         "eval": "'unsafe-eval'" in lowered,
-        "insecure": not dynamic and any(s == "http:" or s.startswith("http://") for s in hosts),
-        "broad": not dynamic and any(s in BROAD or s.startswith(("https://*", "*")) for s in hosts),
+        "insecure": not dynamic
+        and any(s in ("http:", "ftp:") or s.startswith(("http://", "ftp://")) for s in hosts),
+        "broad": not dynamic and _broad(hosts),
         "unrestricted": False,
     }
 
@@ -161,7 +172,11 @@ def evaluate(
                 "csp-implemented-with-unsafe-inline",
                 "allows 'unsafe-inline' scripts (no nonce or hash)",
             ),
-            ("insecure", "csp-implemented-with-insecure-scheme", "allows scripts over http:"),
+            (
+                "insecure",
+                "csp-implemented-with-insecure-scheme",
+                "allows scripts over http: or ftp:",
+            ),
             (
                 "broad",
                 "csp-implemented-with-broad-script-source",
@@ -172,19 +187,40 @@ def evaluate(
             if not blocked(risk):
                 clean = False
                 add(Outcome(name, f"the effective script-src {words}"))
-    if not any((p.get("object-src", "default-src") or []) == ["'none'"] for p in result.enforced):
+    repeated = sorted({name for p in result.enforced for name in p.repeated})
+    if repeated:
+        add(
+            Outcome(
+                "csp-directive-repeated",
+                f"{', '.join(repeated)} given twice in one policy: browsers enforce the first "
+                "and ignore the rest, so the policy is not what it reads as",
+            )
+        )
+    # The Observatory's question: is object-src restricted at all (set, directly or by
+    # default-src, and not to a broad source)? hardcheck's own, asked beside it: is it
+    # 'none', as the CSP Level 3 guidance asks? (An empty source list is 'none'.)
+    objects = [p.get("object-src", "default-src") for p in result.enforced]
+    if not any(src is not None and not _broad(src) for src in objects):
         clean = False
         add(
             Outcome(
+                "csp-object-src-not-restricted",
+                "object-src (or default-src) is missing or allows any host: plugins and "
+                "embedded documents can load from anywhere",
+            )
+        )
+    elif not any(src is not None and set(src) <= {"'none'"} for src in objects):
+        add(
+            Outcome(
                 "csp-object-src-not-none",
-                "object-src (or default-src) is not 'none': plugins can load content",
+                "object-src (or default-src) is restricted but not 'none': <object> and "
+                "<embed> can still load from the hosts it allows",
             )
         )
     if not any(
         p.get("base-uri") is not None and set(p.get("base-uri") or ()) <= {"'none'", "'self'"}
         for p in result.enforced
-    ):
-        clean = False
+    ):  # a question of its own: the script verdict below does not depend on it
         add(
             Outcome(
                 "csp-base-uri-not-restricted",
@@ -218,7 +254,7 @@ def evaluate(
         add(
             Outcome(
                 "csp-implemented-with-no-unsafe",
-                "scripts are restricted: no unsafe-inline, unsafe-eval, insecure or broad sources; object-src 'none'; base-uri restricted",
+                "scripts are restricted: no unsafe-inline, unsafe-eval, insecure or broad sources; object-src restricted",
             )
         )
     return result

@@ -56,15 +56,17 @@ OUTCOMES: dict[str, Outcome] = _table(
     ("csp-not-implemented", _o("HDR002", "fail", -25, "no enforced Content-Security-Policy (Report-Only enforces nothing)", "medium")),
     ("csp-script-src-not-restricted", _o("HDR002", "fail", -25, "an enforced policy without script-src or default-src", "high")),
     ("csp-implemented-with-unsafe-inline", _o("HDR002", "fail", -20, "scripts allowed inline ('unsafe-inline' without a nonce or hash)", "high")),
-    ("csp-implemented-with-insecure-scheme", _o("HDR002", "fail", -20, "scripts allowed over http:", "high")),
+    ("csp-implemented-with-insecure-scheme", _o("HDR002", "fail", -20, "scripts allowed over http: or ftp:", "high")),
     ("csp-implemented-with-broad-script-source", _o("HDR002", "fail", -20, "scripts allowed from *, https:, data: or blob:", "high")),
     ("csp-implemented-with-unsafe-eval", _o("HDR002", "fail", -10, "'unsafe-eval' allowed", "medium")),
-    ("csp-object-src-not-none", _o("HDR002", "fail", 0, "object-src (or default-src) is not 'none'", "medium")),
+    ("csp-object-src-not-restricted", _o("HDR002", "fail", 0, "object-src (or default-src) missing or broad: plugins load from anywhere", "medium")),
+    ("csp-object-src-not-none", _o("HDR002", "fail", 0, "object-src restricted to hosts but not 'none'", "low")),
     ("csp-base-uri-not-restricted", _o("HDR002", "fail", 0, "base-uri not 'none' or 'self' (it has no fallback)", "medium")),
     ("csp-default-src-missing", _o("HDR002", "fail", 0, "no default-src: unset directives have no fallback", "low")),
     ("csp-form-action-not-restricted", _o("HDR002", "fail", 0, "no form-action (it has no fallback): forms may post anywhere", "low")),
     ("csp-form-action-insecure", _o("HDR002", "fail", 0, "form-action allows any target (*) or plain http", "medium")),
-    ("csp-implemented-with-no-unsafe", _o("HDR002", "pass", 0, "scripts restricted, object-src 'none', base-uri restricted")),
+    ("csp-directive-repeated", _o("HDR002", "fail", 0, "a directive given twice in one policy: browsers ignore the repeat", "low")),
+    ("csp-implemented-with-no-unsafe", _o("HDR002", "pass", 0, "scripts and object-src restricted")),
     # HDR003 framing
     ("x-frame-options-frame-ancestors-wildcard", _o("HDR003", "fail", -20, "CSP frame-ancestors allows any site (*, https:, http:)", "medium")),
     ("x-frame-options-implemented-via-csp", _o("HDR003", "pass", 5, "framing restricted by CSP frame-ancestors")),
@@ -78,10 +80,12 @@ OUTCOMES: dict[str, Outcome] = _table(
     # HDR005 Referrer-Policy
     ("referrer-policy-not-implemented", _o("HDR005", "pass", 0, "no Referrer-Policy: browsers default to strict-origin-when-cross-origin (the strict profile requires one)", strict=("fail", "low"))),
     ("referrer-policy-header-invalid", _o("HDR005", "fail", -5, "Referrer-Policy with no valid value", "low")),
-    ("referrer-policy-unsafe", _o("HDR005", "fail", -5, "Referrer-Policy unsafe-url or no-referrer-when-downgrade: full URLs leak", "low")),
+    ("referrer-policy-unsafe", _o("HDR005", "fail", -5, "Referrer-Policy unsafe-url, no-referrer-when-downgrade, origin or origin-when-cross-origin: the origin or full URL leaks", "low")),
     ("referrer-policy-private", _o("HDR005", "pass", 5, "a Referrer-Policy that keeps paths and queries private")),
     # HDR006 Permissions-Policy
-    ("permissions-policy-implemented", _o("HDR006", "pass", 0, "Permissions-Policy is set")),
+    ("permissions-policy-implemented", _o("HDR006", "pass", 0, "Permissions-Policy restricts every feature the OWASP recommendation turns off")),
+    ("permissions-policy-partial", _o("HDR006", "pass", 0, "Permissions-Policy is set but leaves features the OWASP recommendation turns off unrestricted (the strict profile fails it)", strict=("fail", "low"))),
+    ("permissions-policy-header-invalid", _o("HDR006", "fail", 0, "Permissions-Policy that is not a structured-field dictionary: browsers ignore it", "low")),
     ("permissions-policy-not-implemented", _o("HDR006", "fail", 0, "no Permissions-Policy", "info", strict=("fail", "low"))),
     # HDR007 cross-origin isolation (COOP is judged in the default profile too, at info)
     *(
@@ -90,6 +94,7 @@ OUTCOMES: dict[str, Outcome] = _table(
         for row in (
             (f"{name}-implemented", _o("HDR007", "pass", 0, f"{name} set to an isolating value")),
             (f"{name}-not-implemented", _o("HDR007", "fail", 0, f"{name} missing or permissive: {words}", "info", strict=("fail", "low"))),
+            (f"{name}-header-invalid", _o("HDR007", "fail", -5, f"{name} that browsers ignore (an unknown value, a wrongly cased token, or the header sent twice)", "low")),
         )
     ),
     # HDR008 X-XSS-Protection
@@ -133,7 +138,7 @@ OUTCOMES: dict[str, Outcome] = _table(
     ("header-repeated-with-conflicting-values", _o("HDR014", "fail", 0, "a single-value header sent several times with different values", "medium")),
     # HDR015, HDR016 (strict profile)
     ("cache-control-missing-no-store", _o("HDR015", "fail", 0, "a response setting a session cookie without Cache-Control: no-store", "low")),
-    ("deprecated-header-present", _o("HDR016", "fail", 0, "Expect-CT, Public-Key-Pins or Feature-Policy still sent", "low")),
+    ("deprecated-header-present", _o("HDR016", "fail", 0, "Expect-CT, Public-Key-Pins, Feature-Policy or Pragma still sent (OWASP: deprecated)", "low")),
     # HDR019 subresource integrity
     ("sri-not-implemented-and-external-scripts-not-loaded-securely", _o("HDR019", "fail", -50, "external scripts over plain http", "high")),
     ("sri-not-implemented-but-external-scripts-loaded-securely", _o("HDR019", "fail", -5, "external scripts without an integrity attribute", "low")),
