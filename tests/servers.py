@@ -50,8 +50,11 @@ def uvicorn_app(
     sample: str = "insecure-fastapi",
     app: str = "app.main:app",
     tls: tuple[Path, Path] | None = None,
+    cwd: Path | None = None,
+    env: dict[str, str] | None = None,
 ):
-    """The sample service under uvicorn; yields its base URL. `tls` is (cert, key) files."""
+    """The sample service (or `app` run in `cwd`) under uvicorn; yields its base URL. `tls`
+    is (cert, key) files; `env` is added to the server's environment."""
     port = free_port()
     cmd = [
         sys.executable,
@@ -67,9 +70,10 @@ def uvicorn_app(
     ]
     if tls:
         cmd += ["--ssl-certfile", str(tls[0]), "--ssl-keyfile", str(tls[1])]
-    env = {**os.environ, "DATABASE_URL": "sqlite://"}  # the hardened sample reads it at import
+    # the hardened sample reads DATABASE_URL at import
+    env = {**os.environ, "DATABASE_URL": "sqlite://", **(env or {})}
     proc = subprocess.Popen(
-        cmd, cwd=SAMPLES / sample, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+        cmd, cwd=cwd or SAMPLES / sample, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
     )
     try:
         wait_for_port(port, proc)
