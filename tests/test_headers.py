@@ -711,6 +711,15 @@ def test_owasps_deprecated_headers_are_reported_in_the_strict_profile_only(name,
             "permissions-policy-partial",
             "pass",
         ),
+        # browsing-topics is what interest-cohort became (h5bp's policy sets it)
+        (
+            ", ".join(
+                f"{'browsing-topics' if f == 'interest-cohort' else f}=()"
+                for f in checks.OWASP_PERMISSIONS
+            ),
+            "permissions-policy-implemented",
+            "pass",
+        ),
         # the Feature-Policy syntax in a Permissions-Policy header: not a dictionary, ignored
         ("camera 'none'; geolocation 'none'", "permissions-policy-header-invalid", "fail"),
         (

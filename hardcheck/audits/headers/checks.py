@@ -353,13 +353,17 @@ def check_permissions_policy(headers, strict: bool) -> Result:
             f"Permissions-Policy is not a structured-field dictionary ({error}); browsers "
             "ignore it (the Feature-Policy syntax `camera 'none'` is not valid here)",
         )
+    # browsing-topics replaced interest-cohort (FLoC), which browsers no longer know
+    if features.get("browsing-topics"):
+        features.setdefault("interest-cohort", True)
     open_features = [f for f in OWASP_PERMISSIONS if not features.get(f, False)]
     if open_features:
         shown = ", ".join(open_features[:6]) + (" …" if len(open_features) > 6 else "")
         return result(
             "permissions-policy-partial",
             f"Permissions-Policy leaves {len(open_features)} of the {len(OWASP_PERMISSIONS)} "
-            f"features OWASP turns off unrestricted: {shown}",
+            f"features OWASP turns off unrestricted: {shown}"
+            + ("" if strict else " (the strict profile asks for all of them)"),
             strict=strict,
         )
     return result(
