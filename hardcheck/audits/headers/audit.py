@@ -169,8 +169,12 @@ class HeadersAudit(Audit):
                 # a settings module outside the chain production loads is not loaded there
                 not_loaded = production is not None and settings_like_path(entry.rel)
                 django_settings(tree, entry.display, out, development or not_loaded)
-            flask_config(tree, entry.display, out)
-            aiohttp_session(tree, entry.display, out)
+            # each walks the whole tree: only where its name is in the text (a Flask call
+            # and an aiohttp_session import cannot be written without it)
+            if "Flask" in text:
+                flask_config(tree, entry.display, out)
+            if "aiohttp_session" in text:
+                aiohttp_session(tree, entry.display, out)
         if production is not None:
             production_django_settings(production, out)
         for path, why in ctx.services.unreadable:
