@@ -234,3 +234,29 @@ def test_file_facts_are_not_counted_as_results(tmp_path):
     assert cache.stats.written == 1
     assert cache.get_many(["fact"], count=False) == {"fact": ["digest", []]}
     assert (cache.stats.hits, cache.stats.misses) == (0, 0)
+
+
+def test_the_headers_audit_without_a_url_is_cached_and_sees_a_changed_setting(tmp_path, cache_dir):
+    root = copy_sample("django-app", tmp_path)
+    (root / "notes.py").write_text("X = 1\n")
+    first = hardcheck.audit(root, only=["headers"])
+    again = hardcheck.audit(root, only=["headers"])
+    assert _stats(again)["headers"].get("from_cache") == 1
+    assert _comparable(again) == _comparable(first)
+    # a module without settings markers stays out of the key; a settings module does not
+    (root / "notes.py").write_text("X = 2\n")
+    assert _stats(hardcheck.audit(root, only=["headers"]))["headers"].get("from_cache") == 1
+    settings = next(p for p in root.rglob("settings*.py"))
+    settings.write_text(settings.read_text() + "\nSESSION_COOKIE_SECURE = False\n")
+    changed = hardcheck.audit(root, only=["headers"])
+    assert "from_cache" not in _stats(changed)["headers"]
+    assert _comparable(changed) == _comparable(hardcheck.audit(root, only=["headers"], cache=False))
+    assert _comparable(changed) != _comparable(first)
+
+
+def test_the_headers_audit_with_a_url_is_never_cached(tmp_path, cache_dir):
+    root = copy_sample("django-app", tmp_path)
+    url = ["http://127.0.0.1:9/"]  # nothing listens: the run is live all the same
+    hardcheck.audit(root, only=["headers"], urls=url)
+    again = hardcheck.audit(root, only=["headers"], urls=url)
+    assert "from_cache" not in _stats(again)["headers"]

@@ -79,6 +79,22 @@ class HeadersAudit(Audit):
     def inputs(self, ctx: AuditContext) -> dict[str, PathTest]:
         return {**dict.fromkeys(APP_RULES, _python_file), **dict.fromkeys(NGINX_RULES, _conf_file)}
 
+    def memo_reads(self, ctx: AuditContext) -> PathTest | None:
+        # with no URL it judges the tree alone
+        if ctx.config.urls or ctx.options.get("urls"):
+            return None
+        return _static_reads
+
+    def memo_relevant(self, rel: str, data: bytes) -> bool:
+        # read_static skips, unparsed, modules without these markers; a settings module or
+        # an entry point can still change which settings production loads without one
+        if not rel.endswith(".py"):
+            return True
+        base = rel.rsplit("/", 1)[-1]
+        if settings_like_path(rel) or base in ("manage.py", "wsgi.py", "asgi.py"):
+            return True
+        return any(m in data for m in STATIC_MARKERS)
+
     def run(self, ctx: AuditContext) -> AuditOutput:
         opts = ctx.options
         urls = list(dict.fromkeys([*ctx.config.urls, *opts.get("urls", [])]))
@@ -157,7 +173,7 @@ class HeadersAudit(Audit):
                 if not exc.deliberate:
                     cov.could_not_read(APP_RULES, entry.display, str(exc))
                 continue  # deliberate skips are the permissions and secrets audits' items
-            if not any(m in text for m in ("MIDDLEWARE", "INSTALLED_APPS", "Flask(", "Storage(")):
+            if not any(m in text for m in STATIC_TEXT_MARKERS):
                 continue
             try:
                 tree = parse_source(text.encode("utf-8"), entry.display)
@@ -338,6 +354,18 @@ class HeadersAudit(Audit):
             evidence=r.evidence or r.outcome,
             key=f"{url}|{r.outcome}|{r.key}",
         )
+
+
+# A module without one of these holds no Django, Flask or aiohttp_session settings
+STATIC_TEXT_MARKERS = ("MIDDLEWARE", "INSTALLED_APPS", "Flask(", "Storage(")
+STATIC_MARKERS = tuple(m.encode() for m in STATIC_TEXT_MARKERS)
+
+
+def _static_reads(rel: str) -> bool:
+    # every file: an nginx config may include files of any name, and start files
+    # (Procfile, Dockerfile, units …) name the settings production loads; memo_relevant
+    # keeps Python modules that hold no settings out of the key
+    return True
 
 
 def _python_file(rel: str) -> bool:
