@@ -260,3 +260,30 @@ def test_the_headers_audit_with_a_url_is_never_cached(tmp_path, cache_dir):
     hardcheck.audit(root, only=["headers"], urls=url)
     again = hardcheck.audit(root, only=["headers"], urls=url)
     assert "from_cache" not in _stats(again)["headers"]
+
+
+@pytest.mark.parametrize("audit", ["permissions", "headers"])
+def test_a_settings_module_production_loads_is_in_the_key_whatever_its_name(
+    tmp_path, cache_dir, audit
+):
+    # prod.py has none of the markers and no settings-like name: only the service model
+    # (DJANGO_SETTINGS_MODULE in the Procfile) says production loads it
+    root = make_tree(
+        tmp_path / "t",
+        {
+            "Procfile": "web: DJANGO_SETTINGS_MODULE=mysite.prod gunicorn mysite.wsgi\n",
+            "mysite/__init__.py": "",
+            "mysite/wsgi.py": "application = None\n",
+            "mysite/base.py": "MIDDLEWARE = ['django.middleware.security.SecurityMiddleware']\n"
+            "ALLOWED_HOSTS = ['example.com']\nDEBUG = False\n",
+            "mysite/staging.py": "MIDDLEWARE = []\nALLOWED_HOSTS = ['*']\nDEBUG = True\n",
+            "mysite/prod.py": "from .base import *\n",
+        },
+    )
+    first = hardcheck.audit(root, only=[audit])
+    assert _stats(hardcheck.audit(root, only=[audit]))[audit].get("from_cache") == 1
+    (root / "mysite/prod.py").write_text("from .staging import *\n")  # still no marker
+    changed = hardcheck.audit(root, only=[audit])
+    assert "from_cache" not in _stats(changed)[audit]
+    assert _comparable(changed) == _comparable(hardcheck.audit(root, only=[audit], cache=False))
+    assert _comparable(changed) != _comparable(first)

@@ -1,9 +1,9 @@
 """Whole-audit results through the result cache, for the audits that read the tree as a
-whole (permissions, logging, uploads): their findings depend on many files at once, so
-they are kept under one key covering every input — each entry's metadata (name, kind,
-mode, owner, size, git state, link target), the content digest of every file of a kind
-the audit reads, the audit's options, the run's settings, the catalogue and the user
-running it. Any change to any of these is a different key: the audit runs again."""
+whole (permissions, logging, uploads, headers without a URL): their findings depend on
+many files at once, so they are kept under one key covering every input — each entry's
+metadata (name, kind, mode, owner, size, git state, link target), the content digest of
+every file of a kind the audit reads, the settings chain and services of the service
+model, the audit's options, the run's settings, the catalogue and the user running it. Any change to any of these is a different key: the audit runs again."""
 
 from __future__ import annotations
 
@@ -33,17 +33,23 @@ def memo_key(audit: Audit, ctx: AuditContext) -> str | None:
         namespace(
             "audit", audit.name, ctx.options, settings, ctx.config.owners, rules,
             os.geteuid(), os.getegid(), os.path.realpath(ctx.root), inv.source, inv.note,
-            inv.root_uid, sorted(inv.problems),
+            inv.root_uid, sorted(inv.problems), repr(ctx.services.services),
         ).encode()
     )  # fmt: skip
     max_size = ctx.config.max_file_size
     by_content = type(audit).memo_relevant is not Audit.memo_relevant
+    # The service model read more than the audit's markers show: the settings chain
+    # production loads (a module of it may hold none: `from .base import *`), and the
+    # services findings are attributed to. Both enter the key whole.
+    django = ctx.services.django
+    chain = set(django.chain) if django is not None else set()
     for e in inv.entries:
         # a size matters only as empty or over max-file-size; otherwise content decides
         size = e.size if e.size == 0 or e.size > max_size else "-"
         line = f"{e.rel}\0{e.kind}\0{e.mode}\0{e.uid}\0{e.gid}\0{size}\0{e.content}\0{e.tracked}\0{e.link_target}"
         if e.kind == "file" and reads(e.rel):
-            line += f"\0{_content_digest(audit, inv, e, max_size) if by_content else inv.digest(e, max_size)}"
+            whole = not by_content or e.rel in chain
+            line += f"\0{inv.digest(e, max_size) if whole else _content_digest(audit, inv, e, max_size)}"
         elif e.kind == "symlink":  # where it leads, and whether it does, is outside the tree
             path = inv.path_of(e)
             line += f"\0{os.path.realpath(path)}\0{os.path.exists(path)}"
