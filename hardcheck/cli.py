@@ -242,7 +242,15 @@ def audit_options(flags: dict[str, Any]) -> dict[str, dict[str, Any]]:
     metavar="DIR",
     help="Result cache directory [default: the user cache directory, or HARDCHECK_CACHE_DIR].",
 )
-@click.option("--quiet", "-q", is_flag=True, help="Show only failures, errors and the summary.")
+@click.option(
+    "--quiet", "-q", is_flag=True, help="Show only the summary, failures and errors, briefly."
+)
+@click.option(
+    "--verbose",
+    "-v",
+    is_flag=True,
+    help="Show every item by audit (passes and skips too), with timings and what each read.",
+)
 @click.option("--no-color", is_flag=True, help="No colour (NO_COLOR is honoured too).")
 @click.option(
     "--overwrite-in-target",
@@ -266,6 +274,7 @@ def audit_command(
     no_cache: bool,
     cache_dir: str | None,
     quiet: bool,
+    verbose: bool,
     no_color: bool,
     overwrite_in_target: bool,
     exit_zero: bool,
@@ -345,7 +354,7 @@ def audit_command(
             except ConfigError as exc:
                 fail_usage(str(exc))
     color = False if (no_color or os.environ.get("NO_COLOR")) else None
-    options = RenderOptions(history=history, color=color, quiet=quiet)
+    options = RenderOptions(history=history, color=color, quiet=quiet, verbose=verbose)
     for name, target in outputs:
         if name == "console" and target is None:
             continue  # drawn last, on the terminal

@@ -204,11 +204,39 @@ def test_console_checklist_content():
     run = run_cli("audit", str(SAMPLES / "insecure-fastapi"))
     assert run.code == 1
     out = run.stdout
-    assert "permissions ✘ fail" in out
     assert "✘ HIGH     PRM002" in out
     assert "owner: platform" in out and "rollback:" in out and "expected:" in out
     assert re.search(r"summary: \d+ fail \(\d+ critical, \d+ high", out)
-    assert "result: FAIL" in out and "(exit 1)" in out
+    assert out.rstrip().endswith("(exit 1)") and "result: FAIL" in out
+    # the summary comes first, then the failures most severe first across audits
+    lines = out.splitlines()
+    assert out.index("summary:") < out.index("failures, most severe first")
+    severities = [
+        m.group(1) for m in (re.match(r"  ✘ (\w+) +[A-Z]{3}\d{3} ", line) for line in lines) if m
+    ]
+    assert severities[0] == "CRITICAL" and len(severities) == 59
+    order = ["CRITICAL", "HIGH", "MEDIUM", "LOW", "INFO"]
+    assert [order.index(s) for s in severities] == sorted(order.index(s) for s in severities)
+    # passes and skips are one line per audit, not an item each
+    assert "✔ pass" not in out and "– skip" not in out
+    headers = next(line for line in lines if line.startswith("  ✔ headers"))
+    assert "2 of 25 checks ran" in headers and "no URL given" in out
+    # one service in the tree: named once in the header, not on every item
+    assert lines[0].count("service insecure-fastapi") == 1
+    assert "(service insecure-fastapi)" not in out
+
+
+def test_verbose_console_shows_every_item_by_audit_with_what_it_read():
+    run = run_cli("audit", str(SAMPLES / "insecure-fastapi"), "--verbose", "--no-cache")
+    assert run.code == 1
+    out = run.stdout
+    assert re.search(r"^permissions ✘ fail  \(\d+\.\d\ds\)", out, re.M)
+    assert "✔ pass     PRM001" in out and "– skip     HDR001" in out
+    assert re.search(r"read: .*paths checked 22", out)
+    # the summary closes the verbose checklist
+    assert out.index("permissions ✘ fail") < out.index("summary:")
+    short = run_cli("audit", str(SAMPLES / "insecure-fastapi"), "-v", "--no-cache")
+    assert short.stdout.replace(" ", "")[:200] == out.replace(" ", "")[:200]
 
 
 def test_init_writes_then_refuses(tmp_path):

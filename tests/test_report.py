@@ -102,8 +102,9 @@ def test_console_honours_columns_and_wraps_with_a_hanging_indent():
     starts = (
         "hardcheck ",
         "inventory:",
-        "permissions ",
-        "uploads ",
+        "failures, most severe first",
+        "errors: not audited",
+        "audits",
         "summary:",
         "result:",
         "suppressed",

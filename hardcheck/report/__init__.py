@@ -26,6 +26,7 @@ class RenderOptions:
     history: Sequence[Mapping[str, Any]] = ()  # earlier JSON reports: the HTML score trend
     color: bool | None = None  # console: None colours a terminal only
     quiet: bool = False  # console: failures, errors and the summary only
+    verbose: bool = False  # console: every item by audit, with timings and what each read
 
 
 class Renderer(Protocol):

@@ -33,6 +33,7 @@ SEVERITY_STYLE = {
     Severity.INFO: "dim",
 }
 AUDIT_LABEL = {"core": "configuration"}
+COUNT_ORDER = (Status.FAIL, Status.ERROR, Status.SKIP, Status.PASS)
 DETAIL_INDENT = 14
 PIPE_WIDTH = 160
 
@@ -84,11 +85,20 @@ def _first_sentence(text: str) -> str:
 
 
 class ConsoleRenderer:
-    def __init__(self, stream: IO[str], *, color: bool | None = None, quiet: bool = False):
+    def __init__(
+        self,
+        stream: IO[str],
+        *,
+        color: bool | None = None,
+        quiet: bool = False,
+        verbose: bool = False,
+    ):
         self.console = make_console(stream, color=color)
         self.symbols = _symbols(stream)
         self.quiet = quiet
+        self.verbose = verbose
         self.report: Report | None = None
+        self.services = 0  # how many services the findings name
         self.explained: set[str] = set()  # rules whose expected/rollback were printed
 
     def item(self, f: Finding) -> None:
@@ -110,12 +120,13 @@ class ConsoleRenderer:
             self.hanging(line, DETAIL_INDENT)
             return
         line.append(f.title)
-        where = f.location.display()
+        # a tree of one service names it once, in the header
+        where = f.location.display(service=self.services != 1)
         if where != "-":
             line.append(f"  {where}", "blue")
         self.hanging(line, DETAIL_INDENT)
         self.detail("", f.message)
-        if f.status is Status.FAIL:
+        if f.status is Status.FAIL and not self.quiet:
             if f.rule_id in self.explained:
                 self.detail("owner", f"{f.owner} · expected and rollback as above ({f.rule_id})")
                 return
@@ -154,11 +165,37 @@ class ConsoleRenderer:
         self.console.print(text, soft_wrap=True)
 
     def render(self, report: Report) -> None:
+        """Default: the summary, then every failure most severe first across audits, then
+        errors, then a line per audit. --verbose: every item grouped by audit, with its
+        timing and what it read, then the summary. --quiet: failures and errors only."""
         self.report = report
-        c = self.console
+        named = {f.location.service for f in report.findings if f.location.service}
+        self.services = len(named)
+        self.header(report, next(iter(named)) if len(named) == 1 else None)
+        if self.verbose:
+            self.by_audit(report)
+            self.suppressed(report)
+            self.summary(report)
+            return
+        self.summary(report)
+        fails = [f for f in report.findings if f.status is Status.FAIL]
+        order = {a.name: i for i, a in enumerate(report.audits)}
+        fails.sort(key=lambda f: (-f.severity.rank, order.get(f.audit, len(order)), f.sort_key()))
+        self.section(f"failures, most severe first ({len(fails)})", fails)
+        errors = [f for f in report.findings if f.status is Status.ERROR]
+        self.section(f"errors: not audited ({len(errors)})", errors)
+        if not self.quiet:
+            self.audit_lines(report)
+            self.suppressed(report)
+            self.console.print()
+            self.verdict(report)
+
+    def header(self, report: Report, service: str | None) -> None:
         header = Text("hardcheck ", "bold")
         header.append(report.tool_version)
         header.append(f" · {report.target}")
+        if service:
+            header.append(f" · service {service}")
         config = report.config.get("file")
         header.append(
             f" · environment {report.config.get('environment')} · fail-on {report.fail_on.value}"
@@ -175,17 +212,43 @@ class ConsoleRenderer:
         )
         self.hanging(inv_line, 2)
         if inv.get("note"):
-            c.print(Text(f"note: {inv['note']}", "yellow"))
+            self.console.print(Text(f"note: {inv['note']}", "yellow"))
+
+    def section(self, title: str, items: list[Finding]) -> None:
+        if not items:
+            return
+        self.console.print()
+        self.console.print(Text(title, "bold underline"))
+        for f in items:
+            self.item(f)
+
+    def audit_lines(self, report: Report) -> None:
+        """One line per audit: how it ended, its counts and what it did not check."""
+        self.console.print()
+        self.console.print(Text("audits", "bold underline"))
+        width = max((len(AUDIT_LABEL.get(a.name, a.name)) for a in report.audits), default=0)
+        for a in report.audits:
+            line = Text("  ")
+            line.append(f"{self.symbols[a.status]} ", STYLE[a.status])
+            line.append(f"{AUDIT_LABEL.get(a.name, a.name):<{width}}  ", "bold")
+            line.append(f"{a.status.value:<5}  ", STYLE[a.status])
+            counts = ", ".join(
+                f"{a.counts[s.value]} {s.value}" for s in COUNT_ORDER if a.counts.get(s.value)
+            )
+            line.append(counts or "no items")
+            if a.message:
+                line.append(f" · {a.message}", "yellow" if a.status is Status.ERROR else "dim")
+            self.hanging(line, 4)
+
+    def by_audit(self, report: Report) -> None:
+        c = self.console
         groups: dict[str, list[Finding]] = {}
         for f in report.findings:
             groups.setdefault(f.audit, []).append(f)
         summaries = {a.name: a for a in report.audits}
         for name in [*summaries, *(g for g in groups if g not in summaries)]:
             items = groups.get(name, [])
-            shown = [f for f in items if not self.quiet or f.status in (Status.FAIL, Status.ERROR)]
             summary = summaries.get(name)
-            if self.quiet and not shown:
-                continue
             c.print()
             title = Text(AUDIT_LABEL.get(name, name), "bold underline")
             if summary is not None:
@@ -197,18 +260,35 @@ class ConsoleRenderer:
                 if summary.message:
                     title.append(f"  {summary.message}", "yellow")
             self.hanging(title, 2)
-            for f in shown:
+            if summary is not None:
+                self.inputs(summary.stats)
+            for f in items:
                 self.item(f)
-        if report.suppressed:
-            c.print()
-            c.print(Text("suppressed", "bold underline"))
-            for s in report.suppressed:
-                line = Text(f"  {s.finding.rule_id} {s.finding.location.display()}  ", "dim")
-                line.append(f"reason: {s.reason}")
-                if s.expires:
-                    line.append(f" (until {s.expires})", "dim")
-                c.print(line)
-        self.summary(report)
+
+    def inputs(self, stats: dict[str, int]) -> None:
+        """What an audit read, from its stats (`from_cache`: the whole result was kept)."""
+        read = ", ".join(
+            f"{k.replace('_', ' ')} {v}"
+            for k, v in sorted(stats.items())
+            if k not in ("from_cache", "worker_process")
+        )
+        if stats.get("from_cache"):
+            read += " (the result of an earlier run of the same inputs, from the cache)"
+        if read:
+            self.detail("read", read.lstrip())
+
+    def suppressed(self, report: Report) -> None:
+        if not report.suppressed:
+            return
+        c = self.console
+        c.print()
+        c.print(Text("suppressed", "bold underline"))
+        for s in report.suppressed:
+            line = Text(f"  {s.finding.rule_id} {s.finding.location.display()}  ", "dim")
+            line.append(f"reason: {s.reason}")
+            if s.expires:
+                line.append(f" (until {s.expires})", "dim")
+            c.print(line)
 
     def summary(self, report: Report) -> None:
         c = self.console
@@ -216,8 +296,9 @@ class ConsoleRenderer:
         by_status = counts["by_status"]
         sev = ", ".join(f"{n} {s}" for s, n in counts["failing_by_severity"].items() if n)
         value = report.score
-        broken = ", ".join(a.name for a in report.audits if a.status is Status.ERROR)
-        line = Text("\nsummary: ", "bold")
+        broken = _unfinished(report)
+        c.print()
+        line = Text("summary: ", "bold")
         line.append(f"{by_status['fail']} fail", STYLE[Status.FAIL] if by_status["fail"] else "")
         if sev:
             line.append(f" ({sev})")
@@ -233,8 +314,6 @@ class ConsoleRenderer:
             # errors do not lower the score, so say that it covers only what was audited
             line.append(f" · incomplete ({broken}): it scores only what was audited", "yellow")
         self.hanging(line, 2)
-        code = report.exit_code
-        new = "new " if report.baseline is not None else ""
         if report.baseline is not None:
             known = sum(1 for f in report.findings if report.baseline_state(f) == "known")
             c.print(
@@ -243,6 +322,12 @@ class ConsoleRenderer:
                     "dim",
                 )
             )
+        self.verdict(report)
+
+    def verdict(self, report: Report) -> None:
+        code = report.exit_code
+        new = "new " if report.baseline is not None else ""
+        broken = _unfinished(report)
         if code == 1:
             verdict = Text(
                 f"result: FAIL — {len(report.failing)} {new}finding(s) at or above "
@@ -261,9 +346,15 @@ class ConsoleRenderer:
         self.hanging(verdict, 2)
 
 
+def _unfinished(report: Report) -> str:
+    return ", ".join(a.name for a in report.audits if a.status is Status.ERROR)
+
+
 def draw(report: Report, stream: IO[str], options: RenderOptions) -> None:
     """The checklist on a stream: a terminal gets its width and colour."""
-    ConsoleRenderer(stream, color=options.color, quiet=options.quiet).render(report)
+    ConsoleRenderer(
+        stream, color=options.color, quiet=options.quiet, verbose=options.verbose
+    ).render(report)
 
 
 class _Text(io.StringIO):
@@ -273,5 +364,5 @@ class _Text(io.StringIO):
 def render(report: Report, options: RenderOptions) -> str:
     """The checklist as plain text (console:FILE)."""
     out = _Text()
-    draw(report, out, RenderOptions(color=False, quiet=options.quiet))
+    draw(report, out, RenderOptions(color=False, quiet=options.quiet, verbose=options.verbose))
     return out.getvalue()

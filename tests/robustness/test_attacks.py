@@ -39,7 +39,7 @@ FORMATS = ("console", "json", "sarif", "junit", "markdown", "openmetrics", "html
 
 def _all_formats(root, tmp_path, *extra):
     args = [f"--format={fmt}:{tmp_path / ('out.' + fmt)}" for fmt in FORMATS]
-    run = run_cli("audit", str(root), "--no-cache", "-q", *args, *extra)
+    run = run_cli("audit", str(root), "--no-cache", *args, *extra)
     assert "Traceback" not in run.stderr, run.stderr[-2000:]
     return run, {fmt: (tmp_path / f"out.{fmt}").read_bytes() for fmt in FORMATS}
 
