@@ -86,6 +86,19 @@ def _progress(path: str):
     return Console(stderr=True).status(f"hardcheck: auditing {path} …", spinner="dots")
 
 
+def _severity_filter(value: str | None) -> frozenset[str] | None:
+    if not value:
+        return None
+    chosen = {v.strip().lower() for v in value.split(",") if v.strip()}
+    unknown = sorted(chosen - set(SEVERITIES))
+    if unknown or not chosen:
+        fail_usage(
+            f"--severity {value!r}: {'unknown ' + ', '.join(unknown) if unknown else 'nothing given'}; "
+            f"allowed: {', '.join(SEVERITIES)} (comma-separated)"
+        )
+    return frozenset(chosen)
+
+
 def _parse_formats(formats: tuple[str, ...], output: str | None) -> list[tuple[str, str | None]]:
     from .report import FORMATS
 
@@ -148,9 +161,18 @@ def audit_options(flags: dict[str, Any]) -> dict[str, dict[str, Any]]:
 @click.option("--skip", multiple=True, metavar="AUDIT,...", help="Do not run these audits.")
 @click.option(
     "--fail-on",
-    type=click.Choice(SEVERITIES, case_sensitive=False),
+    type=click.Choice((*SEVERITIES, "never"), case_sensitive=False),
     callback=lambda _ctx, _param, value: value.lower() if value else value,
-    help="Lowest severity that fails the run [default: high].",
+    help="Lowest severity that fails the run [default: high]; never: findings never fail it "
+    "(an incomplete run still exits 3).",
+)
+@click.option(
+    "--severity",
+    "severities",
+    metavar="SEVERITY,...",
+    callback=lambda _ctx, _param, value: _severity_filter(value),
+    help="Show only failures of these severities in the checklist (console, Markdown, HTML); "
+    "machine formats and the exit code keep every finding.",
 )
 @click.option(
     "--exit-zero",
@@ -278,6 +300,7 @@ def audit_command(
     no_color: bool,
     overwrite_in_target: bool,
     exit_zero: bool,
+    severities: frozenset[str] | None,
     **option_flags: Any,
 ) -> None:
     from .api import audit
@@ -354,7 +377,9 @@ def audit_command(
             except ConfigError as exc:
                 fail_usage(str(exc))
     color = False if (no_color or os.environ.get("NO_COLOR")) else None
-    options = RenderOptions(history=history, color=color, quiet=quiet, verbose=verbose)
+    options = RenderOptions(
+        history=history, color=color, quiet=quiet, verbose=verbose, severities=severities
+    )
     for name, target in outputs:
         if name == "console" and target is None:
             continue  # drawn last, on the terminal

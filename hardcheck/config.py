@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from . import _toml
-from .model import Severity
+from .model import NEVER, Severity, gate_label
 from .safetext import safe
 
 ENVIRONMENTS = ("production", "staging", "development")
@@ -89,7 +89,7 @@ SUPPRESSION_SCHEMA = {
 def core_schema(audit_schemas: Mapping[str, dict]) -> dict:
     """The JSON Schema of the whole config table, with one sub-table per audit."""
     properties: dict[str, Any] = {
-        "fail-on": {"enum": list(SEVERITIES)},
+        "fail-on": {"enum": [*SEVERITIES, NEVER]},
         "environment": {"enum": list(ENVIRONMENTS)},
         "test-paths": STRING_LIST,
         "include": STRING_LIST,
@@ -172,7 +172,7 @@ DEFAULT_TEST_PATHS = (
 class Config:
     file: Path | None = None
     table: str = ""
-    fail_on: Severity = Severity.HIGH
+    fail_on: Severity | None = Severity.HIGH  # None: --fail-on never
     environment: str = "production"
     test_paths: tuple[str, ...] = DEFAULT_TEST_PATHS
     include: tuple[str, ...] = ()
@@ -201,7 +201,7 @@ class Config:
         """The effective config, for the report's run metadata."""
         return {
             "file": str(self.file) if self.file else None,
-            "fail_on": self.fail_on.value,
+            "fail_on": gate_label(self.fail_on),
             "environment": self.environment,
             "test_paths": list(self.test_paths),
             "include": list(self.include),
@@ -378,12 +378,15 @@ def build_config(
         )
         for i, s in enumerate(data.get("suppress", []))
     )
-    try:
-        fail_on = Severity.parse(merged.get("fail-on", "high"))
-    except ValueError:
-        raise ConfigError(
-            f"--fail-on {merged.get('fail-on')!r}: allowed: {', '.join(SEVERITIES)}"
-        ) from None
+    fail_on: Severity | None = None
+    gate = str(merged.get("fail-on", "high"))
+    if gate.strip().lower() != NEVER:
+        try:
+            fail_on = Severity.parse(gate)
+        except ValueError:
+            raise ConfigError(
+                f"--fail-on {merged.get('fail-on')!r}: allowed: {', '.join(SEVERITIES)}, {NEVER}"
+            ) from None
     environment = merged.get("environment", "production")
     if environment not in ENVIRONMENTS:
         raise ConfigError(f"--environment {environment!r}: allowed: {', '.join(ENVIRONMENTS)}")

@@ -35,6 +35,14 @@ class Severity(str, Enum):
         return cls(value.strip().lower())
 
 
+NEVER = "never"  # --fail-on never: no finding fails the run
+
+
+def gate_label(fail_on: Severity | None) -> str:
+    """--fail-on as the user wrote it: a severity, or never (None)."""
+    return fail_on.value if fail_on is not None else NEVER
+
+
 SEVERITY_ORDER = (Severity.INFO, Severity.LOW, Severity.MEDIUM, Severity.HIGH, Severity.CRITICAL)
 STATUS_ORDER = (Status.FAIL, Status.ERROR, Status.SKIP, Status.PASS)
 

@@ -354,3 +354,37 @@ def test_the_config_used_is_named_and_a_shadowed_one_is_said(tmp_path):
     (root / "hardcheck.toml").unlink()
     run = run_cli("audit", str(root), "--only", "permissions")
     assert "config pyproject.toml" in run.stdout and "is ignored" not in run.stderr
+
+
+def test_fail_on_never_reports_everything_and_exits_0_unless_incomplete(tmp_path):
+    out = tmp_path / "r.json"
+    run = run_cli(
+        "audit", str(SAMPLES / "insecure-fastapi"), "--fail-on", "NEVER", "-f", f"json:{out}"
+    )
+    assert run.code == 0 and "--fail-on never" in run.stdout
+    report = json.loads(out.read_text())
+    assert report["run"]["fail_on"] == "never" and report["summary"]["exit_code"] == 0
+    assert report["summary"]["by_status"]["fail"] == 59  # nothing hidden
+    # the config file takes it too; an audit that cannot look still says so (exit 3)
+    root = make_tree(tmp_path / "t", {"hardcheck.toml": 'fail-on = "never"\n', "app.py": "x = 1\n"})
+    assert run_cli("audit", str(root)).code == 0
+    (root / "requirements.txt").write_text("flask==2.0.0\n")
+    missing = str(tmp_path / "no-such-db")
+    assert run_cli("audit", str(root), "--only", "dependencies", "--vuln-db", missing).code == 3
+
+
+def test_severity_filters_the_checklist_not_the_machine_formats_or_the_gate(tmp_path):
+    out = tmp_path / "r.json"
+    md = tmp_path / "r.md"
+    run = run_cli(
+        "audit", str(SAMPLES / "insecure-fastapi"), "--severity", "Critical,low",
+        "-f", f"json:{out}", "-f", f"markdown:{md}", "-f", "console",
+    )  # fmt: skip
+    assert run.code == 1  # the 30 high findings still fail the run
+    shown = re.findall(r"^  ✘ ([A-Z]+) +[A-Z]{3}\d{3} ", run.stdout, re.M)
+    assert set(shown) == {"CRITICAL", "LOW"} and len(shown) == 15
+    assert "44 failure(s) of other severities not shown (--severity critical,low)" in run.stdout
+    assert json.loads(out.read_text())["summary"]["by_status"]["fail"] == 59
+    assert "<b>HIGH</b>" not in md.read_text() and "<b>CRITICAL</b>" in md.read_text()
+    bad = run_cli("audit", str(SAMPLES / "insecure-fastapi"), "--severity", "crit")
+    assert bad.code == 2 and "unknown crit" in bad.stderr

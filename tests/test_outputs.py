@@ -107,6 +107,7 @@ KNOWN_SCHEMAS = {
     "1.2.0": "2fdcb3ad2afb1742a302c58ba76795531ba94e5d8441182b8e631278757bf81b",  # + run.cache
     "1.3.0": "7c1758b87ba43aa1de50e90d7b38c314b801d2d7e00082141afbab91b030d2a6",  # + location.service
     "1.4.0": "223ae2f32d596ae1ebc4fe00424ae882ad537e11e4d040f185db33e2377dd996",  # + location.test_code, summary.in_test_code
+    "1.5.0": "9d4a3f98ec623f8f81939a57e540ee08b3c5766782a127c2b66faa1a463cade4",  # + run.fail_on never
 }
 
 

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
+from ..model import Finding, Status
+
 if TYPE_CHECKING:
     from .model import Report
 
@@ -27,6 +29,18 @@ class RenderOptions:
     color: bool | None = None  # console: None colours a terminal only
     quiet: bool = False  # console: failures, errors and the summary only
     verbose: bool = False  # console: every item by audit, with timings and what each read
+    # console, Markdown, HTML: show only failures of these severities (None: all)
+    severities: frozenset[str] | None = None
+
+    def shown(self, findings: Sequence[Finding]) -> list[Finding]:
+        """The findings a human display lists: --severity hides failures of the others."""
+        if self.severities is None:
+            return list(findings)
+        return [
+            f
+            for f in findings
+            if f.status is not Status.FAIL or f.severity.value in self.severities
+        ]
 
 
 class Renderer(Protocol):

@@ -8,6 +8,7 @@ never with NO_COLOR or --no-color; no box-drawing at all, so piped output stays 
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import os
 import re
@@ -17,7 +18,7 @@ from typing import IO
 from rich.console import Console
 from rich.text import Text
 
-from ..model import Finding, Severity, Status
+from ..model import SEVERITY_ORDER, Finding, Severity, Status, gate_label
 from ..safetext import safe
 from . import RenderOptions
 from .model import Report, grade
@@ -85,18 +86,12 @@ def _first_sentence(text: str) -> str:
 
 
 class ConsoleRenderer:
-    def __init__(
-        self,
-        stream: IO[str],
-        *,
-        color: bool | None = None,
-        quiet: bool = False,
-        verbose: bool = False,
-    ):
-        self.console = make_console(stream, color=color)
+    def __init__(self, stream: IO[str], options: RenderOptions | None = None):
+        self.options = options or RenderOptions()
+        self.console = make_console(stream, color=self.options.color)
         self.symbols = _symbols(stream)
-        self.quiet = quiet
-        self.verbose = verbose
+        self.quiet = self.options.quiet
+        self.verbose = self.options.verbose
         self.report: Report | None = None
         self.services = 0  # how many services the findings name
         self.explained: set[str] = set()  # rules whose expected/rollback were printed
@@ -178,7 +173,7 @@ class ConsoleRenderer:
             self.summary(report)
             return
         self.summary(report)
-        fails = [f for f in report.findings if f.status is Status.FAIL]
+        fails = self.options.shown([f for f in report.findings if f.status is Status.FAIL])
         order = {a.name: i for i, a in enumerate(report.audits)}
         fails.sort(key=lambda f: (-f.severity.rank, order.get(f.audit, len(order)), f.sort_key()))
         self.section(f"failures, most severe first ({len(fails)})", fails)
@@ -198,7 +193,7 @@ class ConsoleRenderer:
             header.append(f" · service {service}")
         config = report.config.get("file")
         header.append(
-            f" · environment {report.config.get('environment')} · fail-on {report.fail_on.value}"
+            f" · environment {report.config.get('environment')} · fail-on {gate_label(report.fail_on)}"
             + f" · config {safe(os.path.basename(config)) if config else 'none (defaults)'}",
             "dim",
         )
@@ -243,7 +238,7 @@ class ConsoleRenderer:
     def by_audit(self, report: Report) -> None:
         c = self.console
         groups: dict[str, list[Finding]] = {}
-        for f in report.findings:
+        for f in self.options.shown(report.findings):
             groups.setdefault(f.audit, []).append(f)
         summaries = {a.name: a for a in report.audits}
         for name in [*summaries, *(g for g in groups if g not in summaries)]:
@@ -314,6 +309,18 @@ class ConsoleRenderer:
             # errors do not lower the score, so say that it covers only what was audited
             line.append(f" · incomplete ({broken}): it scores only what was audited", "yellow")
         self.hanging(line, 2)
+        hidden = len(report.findings) - len(self.options.shown(report.findings))
+        if hidden:
+            shown = ",".join(
+                s.value
+                for s in reversed(SEVERITY_ORDER)
+                if s.value in (self.options.severities or ())
+            )
+            c.print(
+                Text(
+                    f"{hidden} failure(s) of other severities not shown (--severity {shown})", "dim"
+                )
+            )
         if report.baseline is not None:
             known = sum(1 for f in report.findings if report.baseline_state(f) == "known")
             c.print(
@@ -331,12 +338,17 @@ class ConsoleRenderer:
         if code == 1:
             verdict = Text(
                 f"result: FAIL — {len(report.failing)} {new}finding(s) at or above "
-                f"{report.fail_on.value} (exit 1)",
+                f"{gate_label(report.fail_on)} (exit 1)",
                 "bold red",
             )
         elif code == 3:
             verdict = Text(
                 f"result: INCOMPLETE — could not finish: {broken} (exit 3)", "bold yellow"
+            )
+        elif report.fail_on is None:
+            verdict = Text(
+                "result: PASS — --fail-on never: findings do not fail the run (exit 0)",
+                "bold green",
             )
         else:
             verdict = Text(
@@ -352,9 +364,7 @@ def _unfinished(report: Report) -> str:
 
 def draw(report: Report, stream: IO[str], options: RenderOptions) -> None:
     """The checklist on a stream: a terminal gets its width and colour."""
-    ConsoleRenderer(
-        stream, color=options.color, quiet=options.quiet, verbose=options.verbose
-    ).render(report)
+    ConsoleRenderer(stream, options).render(report)
 
 
 class _Text(io.StringIO):
@@ -364,5 +374,5 @@ class _Text(io.StringIO):
 def render(report: Report, options: RenderOptions) -> str:
     """The checklist as plain text (console:FILE)."""
     out = _Text()
-    draw(report, out, RenderOptions(color=False, quiet=options.quiet, verbose=options.verbose))
+    draw(report, out, dataclasses.replace(options, color=False))
     return out.getvalue()

@@ -15,6 +15,7 @@ import html
 import json
 from collections.abc import Sequence
 
+from ..model import gate_label
 from . import RenderOptions
 from .model import Report, grade
 
@@ -125,7 +126,9 @@ def _trend_svg(points: Sequence[tuple[str, int]]) -> str:
 def render(report: Report, options: RenderOptions) -> str:
     history = options.history
     data = report.to_dict()
-    payload = json.dumps({"findings": data["findings"]}, ensure_ascii=False).replace("<", "\\u003c")
+    shown = {id(f) for f in options.shown(report.findings)}
+    findings = [d for f, d in zip(report.findings, data["findings"]) if id(f) in shown]
+    payload = json.dumps({"findings": findings}, ensure_ascii=False).replace("<", "\\u003c")
     digest = base64.b64encode(hashlib.sha256(SCRIPT.encode()).digest()).decode()
     csp = f"default-src 'none'; style-src 'unsafe-inline'; script-src 'sha256-{digest}'; img-src data:"
     value = report.score
@@ -168,7 +171,7 @@ def render(report: Report, options: RenderOptions) -> str:
 </head>
 <body>
 <header><h1>hardcheck report</h1>
-<div class="meta">{_esc(report.target)} · {_esc(report.finished)} · hardcheck {_esc(report.tool_version)} · fail-on {report.fail_on.value}</div></header>
+<div class="meta">{_esc(report.target)} · {_esc(report.finished)} · hardcheck {_esc(report.tool_version)} · fail-on {gate_label(report.fail_on)}</div></header>
 <main>
 <div class="cards">{card_html}</div>
 <h2>Audits</h2>

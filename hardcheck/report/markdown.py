@@ -7,7 +7,7 @@ from __future__ import annotations
 import html
 import re
 
-from ..model import Finding, Status
+from ..model import Finding, Status, gate_label
 from . import RenderOptions
 from .model import Report, grade
 
@@ -56,7 +56,7 @@ def render(report: Report, options: RenderOptions) -> str:
     lines = [
         f"## hardcheck: {verdict} — score {value}/100 ({grade(value)})",
         "",
-        f"`{md(report.target)}` · fail-on **{report.fail_on.value}** · "
+        f"`{md(report.target)}` · fail-on **{gate_label(report.fail_on)}** · "
         f"{by_status['fail']} fail, {by_status['error']} error, {by_status['skip']} skip, {by_status['pass']} pass"
         + (f", {counts['suppressed']} suppressed" if counts["suppressed"] else ""),
         "",
@@ -70,11 +70,13 @@ def render(report: Report, options: RenderOptions) -> str:
     size = sum(len(line) + 1 for line in lines)
     left_out = 0
     for a in report.audits:
-        items = [
-            f
-            for f in report.findings
-            if f.audit == a.name and f.status in (Status.FAIL, Status.ERROR)
-        ]
+        items = options.shown(
+            [
+                f
+                for f in report.findings
+                if f.audit == a.name and f.status in (Status.FAIL, Status.ERROR)
+            ]
+        )
         if not items:
             continue
         heading = ["", f"### {a.name}", ""]

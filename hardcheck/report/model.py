@@ -21,9 +21,10 @@ from ..model import (
     Status,
     SuppressedFinding,
     SuppressionOutcome,
+    gate_label,
 )
 
-SCHEMA_VERSION = "1.4.0"
+SCHEMA_VERSION = "1.5.0"
 PENALTY = {
     Severity.CRITICAL: 25,
     Severity.HIGH: 15,
@@ -96,7 +97,7 @@ class Report:
     findings: tuple[Finding, ...]
     suppressed: tuple[SuppressedFinding, ...]
     suppressions: tuple[SuppressionOutcome, ...]
-    fail_on: Severity
+    fail_on: Severity | None  # None: --fail-on never
     baseline: Any = None  # hardcheck.baseline.Baseline when --baseline was given
     cache: dict[str, Any] | None = None  # hardcheck.cache.ResultCache.describe()
 
@@ -121,11 +122,14 @@ class Report:
     @property
     def failing(self) -> list[Finding]:
         """Unsuppressed fails at or above --fail-on: these decide exit code 1."""
+        if self.fail_on is None:
+            return []
+        gate = self.fail_on
         return [
             f
             for f in self.findings
             if f.status is Status.FAIL
-            and f.severity.rank >= self.fail_on.rank
+            and f.severity.rank >= gate.rank
             and self.baseline_state(f) != "known"
         ]
 
@@ -167,7 +171,7 @@ class Report:
                 "started": self.started,
                 "finished": self.finished,
                 "duration_seconds": round(self.duration_seconds, 3),
-                "fail_on": self.fail_on.value,
+                "fail_on": gate_label(self.fail_on),
                 "config": self.config,
                 "inventory": self.inventory,
                 **({"cache": self.cache} if self.cache is not None else {}),
