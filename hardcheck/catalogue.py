@@ -83,6 +83,9 @@ class Example:
     profile: str | None = None  # the headers profile the example is judged under
 
 
+RULES_URI = "https://github.com/hardcheck/hardcheck/blob/main/rules/{audit}.toml"
+
+
 @dataclass(frozen=True)
 class Rule:
     id: str
@@ -99,6 +102,13 @@ class Rule:
     examples: tuple[Example, ...]
     no_examples: str = ""
     upstream: tuple[str, ...] = ()
+
+    @property
+    def help_uri(self) -> str:
+        """Where to read about the rule on the web: its first web reference, else its
+        entry in the catalogue."""
+        web = [r for r in self.references if r.startswith("https://")]
+        return web[0] if web else RULES_URI.format(audit=self.audit)
 
     def to_dict(self) -> dict:
         return {

@@ -185,7 +185,9 @@ def audit_options(flags: dict[str, Any]) -> dict[str, dict[str, Any]]:
     "formats",
     multiple=True,
     metavar="FORMAT[:FILE]",
-    help="console (default), json, sarif, junit, markdown, openmetrics, html; repeatable. FORMAT:FILE writes to FILE.",
+    help="console (default), json, sarif, junit, markdown, openmetrics, html, codequality "
+    "(GitLab Code Quality), gitlab-sast (GitLab security report); repeatable. "
+    "FORMAT:FILE writes to FILE.",
 )
 @click.option("--output", "-o", metavar="FILE", help="File for the one non-console --format.")
 @click.option(

@@ -49,8 +49,13 @@ def test_github_actions_workflow():
 def test_gitlab_job():
     job = yaml.safe_load((SAMPLES / "ci" / "gitlab-ci.yml").read_text())["hardcheck"]
     assert any("schedule" in r["if"] for r in job["rules"])
-    assert job["artifacts"]["reports"]["junit"] == "hardcheck-junit.xml"
-    assert any("junit:hardcheck-junit.xml" in line for line in job["script"])
+    reports = job["artifacts"]["reports"]
+    assert reports["junit"] == "hardcheck-junit.xml"
+    assert reports["codequality"] == "gl-code-quality-report.json"
+    assert reports["sast"] == "gl-sast-report.json"
+    script = "\n".join(job["script"])
+    for name, path in (("junit", "junit"), ("codequality", "codequality"), ("gitlab-sast", "sast")):
+        assert f"--format {name}:{reports[path]}" in script
     assert not any(line.strip() == "pip install hardcheck" for line in job["script"])
 
 

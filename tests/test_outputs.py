@@ -19,7 +19,16 @@ from prometheus_client.openmetrics.parser import text_string_to_metric_families
 from tests.conftest import REPO, SAMPLES, SHARED, make_tree, run_cli, sample_with_hostile_name
 
 SARIF_SCHEMA = SHARED / "schemas" / "sarif-schema-2.1.0.json"
-FORMATS = ("json", "sarif", "junit", "markdown", "openmetrics", "html")
+FORMATS = (
+    "json",
+    "sarif",
+    "junit",
+    "markdown",
+    "openmetrics",
+    "html",
+    "codequality",
+    "gitlab-sast",
+)
 
 
 @pytest.fixture(scope="module")

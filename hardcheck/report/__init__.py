@@ -19,8 +19,11 @@ if TYPE_CHECKING:
     from .model import Report
 
 SCHEMA_PATH = Path(__file__).with_name("schema.json")
-FORMATS = ("console", "json", "sarif", "junit", "markdown", "openmetrics", "html")
-_MODULES = {"json": "json_report", **{n: n for n in FORMATS if n != "json"}}
+FORMATS = (
+    "console", "json", "sarif", "junit", "markdown", "openmetrics", "html",
+    "codequality", "gitlab-sast",
+)  # fmt: skip
+_MODULES = {n: n.replace("-", "_") for n in FORMATS} | {"json": "json_report"}
 
 
 @dataclass(frozen=True)

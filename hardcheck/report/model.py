@@ -115,6 +115,22 @@ class Report:
         now |= {s.finding.fingerprint for s in self.suppressed}
         return [e for fp, e in sorted(self.baseline.entries.items()) if fp not in now]
 
+    def not_audited(self) -> list[tuple[str, Finding | None]]:
+        """What could not be audited, with why: each error item, and each audit that did
+        not finish without saying which of its inputs it could not read."""
+        out: list[tuple[str, Finding | None]] = [
+            (f"{f.rule_id} {f.title}: {f.message}", f)
+            for f in self.findings
+            if f.status is Status.ERROR
+        ]
+        with_items = {f.audit for _, f in out if f is not None}
+        out += [
+            (f"{a.name}: {a.message or 'could not complete'}", None)
+            for a in self.audits
+            if a.status is Status.ERROR and a.name not in with_items
+        ]
+        return out
+
     @property
     def complete(self) -> bool:
         return all(a.status is not Status.ERROR for a in self.audits)

@@ -15,7 +15,8 @@ import tempfile
 from pathlib import Path
 
 # Every format names hardcheck near its start (the JSON/SARIF tool name, the console and
-# Markdown headline, the HTML title, the OpenMetrics families): what a report file holds
+# Markdown headline, the HTML title, the OpenMetrics families, each Code Quality issue's
+# engine_name): what a report file holds
 REPORT_MARK = b"hardcheck"
 
 
@@ -41,8 +42,10 @@ def output_problem(target: Path, path: Path, overwrite: bool = False) -> str | N
             head = fh.read(4096)
     except OSError as exc:
         return f"{path} cannot be read to check what it is: {exc.strerror or exc}"
-    if REPORT_MARK in head.lower():
-        return None  # an earlier report: replaced, as every run does
+    if REPORT_MARK in head.lower() or head.strip() == b"[]":
+        # an earlier report, replaced as every run does (an empty Code Quality report is
+        # `[]`: replacing that loses nothing either)
+        return None
     return (
         f"{path} is a file of the audited tree, not a hardcheck report; writing the report "
         "there would replace it (pass --overwrite-in-target if that is what you want)"

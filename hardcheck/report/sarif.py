@@ -11,14 +11,12 @@ config file line naming the URL when the config names it, else at the URL itself
 from __future__ import annotations
 
 import json
-import os
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from ..catalogue import load_catalogue
 from ..model import Finding, Severity, Status
 from . import RenderOptions
+from .locations import Places
 from .model import Report
 
 LEVEL = {
@@ -31,82 +29,7 @@ LEVEL = {
 # GitHub code scanning reads `security-severity` (0-10) to rank alerts
 SECURITY_SEVERITY = {"critical": "9.5", "high": "8.0", "medium": "5.5", "low": "3.0", "info": "0.0"}
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
-SRCROOT = "%SRCROOT%"
-RULES_URI = "https://github.com/hardcheck/hardcheck/blob/main/rules/{audit}.toml"
-
-
-@dataclass(frozen=True)
-class Places:
-    """Where the report's paths and URLs are, as SARIF wants them."""
-
-    root: Path  # the checkout root (or the target, outside git): %SRCROOT%
-    prefix: str  # the target relative to root, "" or "services/api/"
-    url_lines: dict[str, tuple[str, int]]  # URL -> (config file from root, line naming it)
-
-    @classmethod
-    def of(cls, report: Report) -> Places:
-        target = Path(report.target)
-        root = _checkout_root(target) or target
-        rel = os.path.relpath(target, root)
-        prefix = "" if rel == "." else rel.replace(os.sep, "/") + "/"
-        return cls(root, prefix, _url_lines(report, root))
-
-    def location(self, f: Finding) -> dict:
-        loc = f.location
-        if loc.path:
-            # a file-level finding (a committed .env) is shown at its first line:
-            # code-scanning UIs need a region to display a result at all
-            return _physical(self.prefix + loc.path, loc.line or 1, SRCROOT)
-        if loc.url:
-            named = self.url_lines.get(loc.url)
-            place = _physical(*named, SRCROOT) if named else _physical(loc.url, 1)
-            place["logicalLocations"] = [{"fullyQualifiedName": loc.url, "kind": "resource"}]
-            return place
-        name = loc.setting or f.audit
-        return {"logicalLocations": [{"fullyQualifiedName": name, "kind": "member"}]}
-
-
-def _physical(uri: str, line: int, base: str | None = None) -> dict:
-    artifact = {"uri": uri, **({"uriBaseId": base} if base else {})}
-    return {"physicalLocation": {"artifactLocation": artifact, "region": {"startLine": line}}}
-
-
-def _checkout_root(target: Path) -> Path | None:
-    for directory in (target, *target.parents):
-        if (directory / ".git").exists():
-            return directory
-    return None
-
-
-def _url_lines(report: Report, root: Path) -> dict[str, tuple[str, int]]:
-    """The line of the config file (inside the checkout) that names each audited URL."""
-    config = report.config.get("file")
-    urls = sorted({f.location.url for f in report.findings if f.location.url})
-    if not config or not urls:
-        return {}
-    path = Path(config)
-    try:
-        rel = path.resolve().relative_to(root.resolve()).as_posix()
-        with open(path, encoding="utf-8", errors="replace") as fh:
-            lines = fh.read(MAX_CONFIG_CHARS).splitlines()
-    except (OSError, ValueError):
-        return {}  # outside the checkout, or gone: the URL itself is the location
-    out: dict[str, tuple[str, int]] = {}
-    for url in urls:
-        for number, text in enumerate(lines, 1):
-            if url in text:
-                out[url] = (rel, number)
-                break
-    return out
-
-
-MAX_CONFIG_CHARS = 1 << 20  # a config file is small; it was read whole already
-
-
-def _help_uri(rule: Any) -> str:
-    """The rule's first web reference, else its entry in the catalogue."""
-    web = [r for r in rule.references if r.startswith("https://")]
-    return web[0] if web else RULES_URI.format(audit=rule.audit)
+SRCROOT = "%SRCROOT%"  # the checkout root (locations.Places)
 
 
 def descriptor_id(rule_id: str, severity: Severity, default: Severity) -> str:
@@ -114,6 +37,24 @@ def descriptor_id(rule_id: str, severity: Severity, default: Severity) -> str:
     severity is not its rule's default points at a descriptor of its own, as trivy emits
     one per advisory (`SEC001` at its default, `SEC001-critical` for a private key)."""
     return rule_id if severity is default else f"{rule_id}-{severity.value}"
+
+
+def _location(places: Places, f: Finding) -> dict:
+    loc = f.location
+    where = places.file_line(f)
+    if loc.url:
+        place = _physical(*where, SRCROOT) if where else _physical(loc.url, 1)
+        place["logicalLocations"] = [{"fullyQualifiedName": loc.url, "kind": "resource"}]
+        return place
+    if where:
+        return _physical(*where, SRCROOT)
+    name = loc.setting or f.audit
+    return {"logicalLocations": [{"fullyQualifiedName": name, "kind": "member"}]}
+
+
+def _physical(uri: str, line: int, base: str | None = None) -> dict:
+    artifact = {"uri": uri, **({"uriBaseId": base} if base else {})}
+    return {"physicalLocation": {"artifactLocation": artifact, "region": {"startLine": line}}}
 
 
 def _result(
@@ -128,7 +69,7 @@ def _result(
         "level": LEVEL[f.severity],
         "kind": "fail",
         "message": {"text": f.message + (f" [{f.evidence}]" if f.evidence else "")},
-        "locations": [places.location(f)],
+        "locations": [_location(places, f)],
         "partialFingerprints": {"hardcheckFingerprint/v1": f.fingerprint},
         "properties": properties,
     }
@@ -162,7 +103,7 @@ def render(report: Report, options: RenderOptions) -> str:
                 "id": rid,
                 "name": rule.name,
                 "shortDescription": {"text": rule.title},
-                "helpUri": _help_uri(rule),
+                "helpUri": rule.help_uri,
                 "fullDescription": {"text": rule.rationale},
                 "help": {
                     "text": f"Expected: {rule.expected}\n\nRollback: {rule.rollback}",
@@ -183,22 +124,13 @@ def render(report: Report, options: RenderOptions) -> str:
         kind = "inSource" if s.source == "inline" else "external"
         suppression = {"kind": kind, "justification": justification}
         results.append(_result(s.finding, index, places, suppression))
-    notifications: list[dict[str, Any]] = [
-        {"level": "error", "message": {"text": f"{a.name}: {a.message or 'could not complete'}"}}
-        for a in report.audits
-        if a.status is Status.ERROR
-        and not any(f.audit == a.name and f.status is Status.ERROR for f in report.findings)
-    ]
-    for f in report.findings:  # each input an audit could not read, with why
-        if f.status is Status.ERROR:
-            notifications.append(
-                {
-                    "level": "error",
-                    "message": {"text": f"{f.rule_id} {f.title}: {f.message}"},
-                    "associatedRule": {"id": f.rule_id},
-                    "locations": [places.location(f)],
-                }
-            )
+    notifications: list[dict[str, Any]] = []
+    for text, item in report.not_audited():  # each with why, and where when it has a place
+        note: dict[str, Any] = {"level": "error", "message": {"text": text}}
+        if item is not None:
+            note["associatedRule"] = {"id": item.rule_id}
+            note["locations"] = [_location(places, item)]
+        notifications.append(note)
     run = {
         "tool": {
             "driver": {

@@ -34,7 +34,17 @@ def test_an_nginx_include_is_held_to_max_file_size(tmp_path):
     STATS["trees"] += 1
 
 
-FORMATS = ("console", "json", "sarif", "junit", "markdown", "openmetrics", "html")
+FORMATS = (
+    "console",
+    "json",
+    "sarif",
+    "junit",
+    "markdown",
+    "openmetrics",
+    "html",
+    "codequality",
+    "gitlab-sast",
+)
 
 
 def _all_formats(root, tmp_path, *extra):
