@@ -400,6 +400,53 @@ def audit_command(
     sys.exit(0 if exit_zero else report.exit_code)
 
 
+@main.group("db")
+def db_group() -> None:
+    """The offline vulnerability database the dependencies audit reads."""
+
+
+@db_group.command("update")
+@click.option(
+    "--dir",
+    "directory",
+    metavar="DIR",
+    help="Where to keep it [default: the user data directory; HARDCHECK_DATA_DIR moves it].",
+)
+@click.option(
+    "--from",
+    "source",
+    metavar="URL",
+    help="OSV's PyPI export to fetch [default: $HARDCHECK_OSV_DB_URL, else OSV's all.zip].",
+)
+@click.option("--timeout", type=float, default=120.0, show_default=True, help="Seconds.")
+def db_update_command(directory: str | None, source: str | None, timeout: float) -> None:
+    """Fetch OSV's PyPI advisories, check the archive, and swap it in atomically.
+
+    \b
+    The database in place stays as it was when the download is truncated or the archive
+    is not a well-formed OSV export. Once installed, `hardcheck audit` checks pinned
+    dependencies against it by default (no --vuln-db needed) and says its age.
+    """
+    from .audits.dependencies import dbupdate
+
+    target = Path(directory) if directory else dbupdate.default_db_dir()
+    url = source or os.environ.get(dbupdate.URL_ENV) or dbupdate.DEFAULT_URL
+    try:
+        done = dbupdate.update(target, url, timeout)
+    except dbupdate.UpdateError as exc:
+        from .safetext import safe
+
+        click.echo(
+            f"hardcheck: db update failed: {safe(str(exc))} (the database in place is unchanged)",
+            err=True,
+        )
+        sys.exit(1)
+    click.echo(
+        f"hardcheck: installed {done.records} OSV records (newest {done.newest}) from "
+        f"{done.source} into {done.path}"
+    )
+
+
 @main.group("cache")
 def cache_group() -> None:
     """The result cache (per-file engine results, keyed by content)."""

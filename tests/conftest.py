@@ -173,5 +173,7 @@ def _no_internet(monkeypatch):
     point it at a refused loopback port so no test can reach the internet."""
     monkeypatch.setenv("HARDCHECK_OSV_URL", "http://127.0.0.1:9/v1/query")
     monkeypatch.setenv("HARDCHECK_FINGERPRINT_KEY", "hardcheck-tests")
+    # no database a developer installed with `hardcheck db update` changes what tests see
+    monkeypatch.setenv("HARDCHECK_DATA_DIR", "/nonexistent/hardcheck-tests-data")
     # Each test sees its engines run; the cache's own tests turn it on with a directory.
     monkeypatch.setenv("HARDCHECK_NO_CACHE", "1")

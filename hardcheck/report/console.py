@@ -309,6 +309,16 @@ class ConsoleRenderer:
             # errors do not lower the score, so say that it covers only what was audited
             line.append(f" · incomplete ({broken}): it scores only what was audited", "yellow")
         self.hanging(line, 2)
+        for a in report.audits:
+            age, limit = a.stats.get("vuln_db_age_days"), a.stats.get("vuln_db_max_age_days")
+            if age is not None and limit is not None and age > limit:
+                c.print(
+                    Text(
+                        f"warning: the vulnerability database is {age} days old (max-db-age "
+                        f"{limit}): advisories since are unknown; run `hardcheck db update`",
+                        "bold yellow",
+                    )
+                )
         hidden = len(report.findings) - len(self.options.shown(report.findings))
         if hidden:
             shown = ",".join(

@@ -19,6 +19,7 @@ from typing import Any, ClassVar
 from ...model import Finding, Location, Severity, Status
 from ...safetext import display_path
 from ..base import Audit, AuditContext, AuditOutput, Coverage, PathTest
+from .dbupdate import age_days
 from .declared import (
     Declared,
     Dependency,
@@ -30,6 +31,7 @@ from .osv import Vulnerability
 from .sources import SourceError, source_for
 
 DEFAULT_SEVERITY = Severity.HIGH
+DEFAULT_MAX_DB_AGE = 7  # days
 APP_MARKERS = ("manage.py", "wsgi.py", "asgi.py", "Procfile", "Dockerfile", "gunicorn.conf.py")
 VULNERABLE, UNPINNED, NOT_AUDITED = "DEP001", "DEP002", "DEP003"
 RULES = (VULNERABLE, UNPINNED, NOT_AUDITED)
@@ -45,6 +47,12 @@ class DependenciesAudit(Audit):
         "service": {"enum": ["pypi", "osv"], "description": "pip-audit's service when no vuln-db"},
         "osv-url": {"type": "string", "description": "an OSV-compatible /v1/query endpoint"},
         "timeout": {"type": "integer", "minimum": 1},
+        "max-db-age": {
+            "type": "integer",
+            "minimum": 1,
+            "description": "days: an offline database whose newest record is older is reported "
+            f"as stale (default {DEFAULT_MAX_DB_AGE})",
+        },
         "environment-deps": {"type": "boolean"},
         "application": {"type": "boolean", "description": "override: is this tree an application?"},
     }
@@ -107,6 +115,16 @@ class DependenciesAudit(Audit):
             return AuditOutput(findings, cov)
         ctx.note = answer.note
         ctx.stats["vuln_db_unreadable_records"] = answer.unreadable_records
+        age = age_days(answer.newest) if answer.newest else None
+        if age is not None:
+            limit = int(opts.get("max-db-age", DEFAULT_MAX_DB_AGE))
+            ctx.stats["vuln_db_age_days"] = age
+            ctx.stats["vuln_db_max_age_days"] = limit
+            if age > limit:
+                ctx.note += (
+                    f"; STALE: {age} days old (max-db-age {limit}): advisories published "
+                    "since are not known (hardcheck db update)"
+                )
         looked_up = 0
         for (name, version), first in sorted(pins.items()):
             if name in answer.skipped:

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .dbupdate import installed_db
 from .osv import DatabaseError, OfflineDB, Vulnerability
 from .pipaudit import PipAuditError, run_pip_audit
 
@@ -30,6 +31,7 @@ class Answer:
     skipped: dict[str, str] = field(default_factory=dict)  # name -> why it was not looked up
     note: str = ""  # which source, and how fresh
     unreadable_records: int = 0
+    newest: str | None = None  # an offline database's newest record, yyyy-mm-dd
 
 
 class VulnerabilitySource(ABC):
@@ -55,6 +57,7 @@ class OfflineOSV(VulnerabilitySource):
             vulnerabilities={(n, v): db.query(n, v) for n, v in pins},
             note=f"{self.where}, newest record {db.date} ({len(db.texts)} records)",
             unreadable_records=len(db.errors),
+            newest=db.date,
         )
 
 
@@ -74,12 +77,14 @@ class PipAuditService(VulnerabilitySource):
 
 
 def source_for(options: Mapping[str, Any], base: Path) -> VulnerabilitySource:
-    """`vuln-db` (relative to `base`, the config file's directory) if set, else pip-audit."""
+    """`vuln-db` (relative to `base`, the config file's directory) if set; else the
+    database `hardcheck db update` installed, unless a service or OSV endpoint is named;
+    else pip-audit."""
     db_path = options.get("vuln-db")
     if db_path:
         return OfflineOSV(Path(db_path) if os.path.isabs(db_path) else base / db_path)
-    return PipAuditService(
-        options.get("service", "pypi"),
-        options.get("osv-url") or os.environ.get("HARDCHECK_OSV_URL"),
-        int(options.get("timeout", 15)),
-    )
+    osv_url = options.get("osv-url") or os.environ.get("HARDCHECK_OSV_URL")
+    installed = installed_db()
+    if installed is not None and not osv_url and "service" not in options:
+        return OfflineOSV(installed)
+    return PipAuditService(options.get("service", "pypi"), osv_url, int(options.get("timeout", 15)))
