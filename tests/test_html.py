@@ -64,16 +64,27 @@ def _count(driver) -> int:
     return len(driver.find_elements("css selector", "#rows tr"))
 
 
+def _severities(driver) -> list[str]:
+    return [e.text for e in driver.find_elements("css selector", "#rows tr .sev")]
+
+
 def test_html_report_in_chromium(browser, page):
     from selenium.webdriver.support.ui import Select
 
     path, report, tmp = page
+    browser.set_window_size(1400, 1000)
     browser.get(path.as_uri())
     assert browser.title.startswith("hardcheck report")
     total = report["summary"]["total"]
+    fails = report["summary"]["by_status"]["fail"]
+    # the default view: failures, most severe first
+    assert _count(browser) == fails > 0
+    order = ["critical", "high", "medium", "low", "info"]
+    shown = _severities(browser)
+    assert shown[0] == "critical" and shown == sorted(shown, key=order.index)
+    Select(browser.find_element("id", "f-status")).select_by_value("")
     assert _count(browser) == total
     Select(browser.find_element("id", "f-status")).select_by_value("fail")
-    assert _count(browser) == report["summary"]["by_status"]["fail"]
     Select(browser.find_element("id", "f-severity")).select_by_value("critical")
     critical_fails = sum(
         1 for f in report["findings"] if f["status"] == "fail" and f["severity"] == "critical"
@@ -85,15 +96,61 @@ def test_html_report_in_chromium(browser, page):
     assert _count(browser) == sum(1 for f in report["findings"] if f["owner"] == "platform")
     Select(browser.find_element("id", "f-owner")).select_by_value("")
     assert browser.find_element("id", "count").text == f"{total} of {total} items"
-    # the hostile file name is text, not markup; the earlier run is in the trend
+    # the hostile file name is text, not markup
     assert browser.execute_script("return document.querySelectorAll('#rows img').length") == 0
     assert "<img src=x onerror=alert(1)>.env" in browser.find_element("id", "rows").text
+    # the trend: overall and per audit, with labels that tell the runs apart
     assert len(browser.find_elements("css selector", "#trend circle")) == 2
+    labels = [t.text for t in browser.find_elements("css selector", "#trend text")][:2]
+    assert len(set(labels)) == 2, labels
+    per_audit = browser.find_elements("css selector", "#audit-trends tr")
+    assert [r.find_element("css selector", "td").text for r in per_audit] == ["permissions"]
+    # the vulnerability database's age is said on the page when it is past max-db-age
+    (deps,) = [a for a in report["audits"] if a["name"] == "dependencies"] or [None]
+    stale = deps is not None and deps["stats"].get("vuln_db_age_days", 0) > deps["stats"].get(
+        "vuln_db_max_age_days", 10**9
+    )
+    assert bool(browser.find_elements("id", "db-age")) == stale
     errors = [entry for entry in browser.get_log("browser") if entry["level"] == "SEVERE"]
     assert errors == []
-    shot = tmp / "report.png"
+    shot = tmp / "report-1400.png"
     browser.save_screenshot(str(shot))
     assert shot.stat().st_size > 20_000
+
+
+def test_html_report_at_390_px_has_no_overflow_and_no_blank_rows(browser, page):
+    from selenium.webdriver.support.ui import Select
+
+    path, report, tmp = page
+    browser.set_window_size(390, 844)
+    try:
+        browser.get(path.as_uri() + "#status=")  # every item, passes and skips too
+        width = browser.execute_script("return window.innerWidth")
+        assert width <= 400
+        overflow = browser.execute_script(
+            "return document.documentElement.scrollWidth - document.documentElement.clientWidth"
+        )
+        assert overflow <= 0, f"the page is {overflow}px wider than the screen"
+        assert _count(browser) == report["summary"]["total"]
+        rows = browser.execute_script(
+            "return [...document.querySelectorAll('#rows tr, #audits tbody tr')].map("
+            "(r) => [r.getBoundingClientRect().width, r.getBoundingClientRect().height, r.innerText])"
+        )
+        assert rows and all(w <= width and h > 20 and text.strip() for w, h, text in rows), [
+            r for r in rows if not (r[0] <= width and r[1] > 20 and r[2].strip())
+        ][:3]
+        # each value says what it is: the column headers are hidden, cells label themselves
+        before = browser.execute_script(
+            "return getComputedStyle(document.querySelector('#rows td'), '::before').content"
+        )
+        assert "status" in before
+        Select(browser.find_element("id", "f-status")).select_by_value("fail")
+        assert _count(browser) == report["summary"]["by_status"]["fail"]
+        shot = tmp / "report-390.png"
+        browser.save_screenshot(str(shot))
+        assert shot.stat().st_size > 10_000
+    finally:
+        browser.set_window_size(1400, 1000)
 
 
 def test_html_report_makes_no_network_requests(page):
