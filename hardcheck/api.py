@@ -12,6 +12,7 @@ import datetime as dt
 import difflib
 import os
 import time
+import uuid
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -236,6 +237,7 @@ def audit(
         summarise_audit(r, [f for f in findings if f.audit == r.name]) for r in results
     )
     return Report(
+        run_id=str(uuid.uuid4()),
         tool_version=__version__,
         target=safe(str(root)),
         urls=tuple(safe(redact_urls(u)) for u in config.urls),

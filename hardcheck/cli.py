@@ -569,12 +569,23 @@ def diff_command(old: str, new: str, fail_on: str, fmt: str) -> None:
 @click.option(
     "--output", "-o", metavar="FILE", help="Write the fleet report here (default: standard output)."
 )
-def merge_command(reports: tuple[str, ...], output: str | None) -> None:
+@click.option(
+    "--format",
+    "-f",
+    "fmt",
+    type=click.Choice(("json", "html")),
+    default="json",
+    show_default=True,
+    help="json (its schema: hardcheck schema fleet) or html (a row per service, drill-down).",
+)
+def merge_command(reports: tuple[str, ...], output: str | None, fmt: str) -> None:
     """Merge many services' JSON reports into one fleet report for dashboards.
 
     \b
+    A report given twice (the same target and run id) counts once.
     Example:
       hardcheck merge reports/*.json -o fleet.json
+      hardcheck merge reports/*.json -f html -o fleet.html
     """
     from .config import ConfigError
     from .fleet import load_report, merge
@@ -585,13 +596,22 @@ def merge_command(reports: tuple[str, ...], output: str | None) -> None:
     except ConfigError as exc:
         fail_usage(str(exc))
         return
-    text = json.dumps(fleet, indent=2) + "\n"
+    if fmt == "html":
+        from .report.fleet_html import render
+
+        text = render(fleet)
+    else:
+        text = json.dumps(fleet, indent=2) + "\n"
     if output:
         try:
             write_atomic(Path(output), text)
         except OSError as exc:
             fail_usage(f"cannot write {output}: {exc.strerror or exc}")
-        click.echo(f"wrote {output}: {fleet['summary']['services']} service(s)")
+        dup = fleet["summary"]["duplicates"]
+        click.echo(
+            f"wrote {output}: {fleet['summary']['services']} service(s)"
+            + (f"; {dup} duplicate report(s) counted once" if dup else "")
+        )
     else:
         sys.stdout.write(text)
 
@@ -787,13 +807,17 @@ def init_command(directory: str, pyproject: bool, to_stdout: bool) -> None:
 
 
 @main.command("schema")
-@click.argument("kind", type=click.Choice(("report", "config")), default="report", required=False)
+@click.argument(
+    "kind", type=click.Choice(("report", "config", "fleet")), default="report", required=False
+)
 def schema_command(kind: str) -> None:
-    """Print the JSON Schema of the JSON report (default) or of the configuration."""
-    if kind == "report":
-        from .report import schema_text
+    """Print the JSON Schema of the JSON report (default), the configuration, or the fleet
+    report `hardcheck merge` writes."""
+    if kind in ("report", "fleet"):
+        from .report import FLEET_SCHEMA_PATH, schema_text
 
-        click.echo(schema_text(), nl=False)
+        text = schema_text() if kind == "report" else FLEET_SCHEMA_PATH.read_text(encoding="utf-8")
+        click.echo(text, nl=False)
         return
     from . import audits
     from .config import core_schema

@@ -9,7 +9,7 @@ import json
 from .config import ConfigError, read_json_file
 from .model import Severity
 
-FLEET_SCHEMA_VERSION = "1.0.0"
+FLEET_SCHEMA_VERSION = "1.1.0"  # hardcheck/report/fleet_schema.json; 1.1.0: run_id, duplicates
 
 
 def load_report(path: str) -> dict:
@@ -123,13 +123,29 @@ def new_at_or_above(result: dict, threshold: Severity) -> list[dict]:
     return [f for f in result["new_findings"] if Severity(f["severity"]).rank >= threshold.rank]
 
 
+def run_identity(report: dict) -> tuple[str, str]:
+    """What makes two reports the same run: the target and the run id (schema 1.6.0),
+    or, for older reports, the target and when the run started and finished."""
+    run = report["run"]
+    return run["target"], run.get("id") or f"{run['started']}/{run['finished']}"
+
+
 def merge(reports: list[dict]) -> dict:
     services, findings = [], []
+    seen: set[tuple[str, str]] = set()
+    duplicates = 0
     for r in reports:
+        identity = run_identity(r)
+        if identity in seen:  # the same report given twice (a glob and a path, a copy)
+            duplicates += 1
+            continue
+        seen.add(identity)
         target = r["run"]["target"]
+        run_id = r["run"].get("id")
         services.append(
             {
                 "target": target,
+                "run_id": run_id,
                 "tool_version": r["tool"]["version"],
                 "finished": r["run"]["finished"],
                 "score": r["summary"]["score"],
@@ -144,7 +160,7 @@ def merge(reports: list[dict]) -> dict:
                 ],
             }
         )
-        findings += [{**f, "target": target} for f in r["findings"]]
+        findings += [{**f, "target": target, "run_id": run_id} for f in r["findings"]]
     totals: dict[str, int] = {}
     for s in services:
         for k, v in s["by_status"].items():
@@ -163,6 +179,7 @@ def merge(reports: list[dict]) -> dict:
             "mean_score": round(sum(s["score"] for s in services) / len(services), 1)
             if services
             else 0,
+            "duplicates": duplicates,
         },
         "services": services,
         "findings": findings,

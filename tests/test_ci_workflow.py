@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 import os
 
+import jsonschema
+
 from tests.conftest import copy_sample, make_tree, run_cli
 
 
@@ -110,9 +112,12 @@ def test_diff_and_merge_on_real_reports(tmp_path):
     assert severities == sorted(severities, reverse=True) and severities[0] == 4
 
     fleet_file = tmp_path / "fleet.json"
-    m = run_cli("merge", str(after), str(good), "-o", str(fleet_file))
-    assert m.code == 0
+    m = run_cli("merge", str(after), str(good), str(after), "-o", str(fleet_file))
+    assert m.code == 0 and "1 duplicate report(s) counted once" in m.stdout
     fleet = json.loads(fleet_file.read_text())
+    schema = json.loads(run_cli("schema", "fleet").stdout)
+    jsonschema.Draft202012Validator(schema).validate(fleet)
+    assert fleet["summary"]["duplicates"] == 1
     a, g = _report(after), _report(good)
     assert fleet["summary"]["services"] == 2 and fleet["summary"]["failing_services"] == 1
     assert len(fleet["findings"]) == len(a["findings"]) + len(g["findings"])

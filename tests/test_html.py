@@ -159,3 +159,46 @@ def test_html_report_makes_no_network_requests(page):
     assert "default-src 'none'" in text and "script-src 'sha256-" in text
     for needle in ('src="http', 'href="http', "@import", "url(http"):
         assert needle not in text
+
+
+@pytest.fixture(scope="module")
+def fleet_page(tmp_path_factory):
+    from tests.conftest import copy_sample
+
+    tmp = tmp_path_factory.mktemp("fleet")
+    reports = []
+    for sample in ("insecure-fastapi", "hardened-fastapi"):
+        out = tmp / f"{sample}.json"
+        run_cli("audit", str(copy_sample(sample, tmp)), "--format", f"json:{out}", "-q")
+        reports.append(str(out))
+    page = tmp / "fleet.html"
+    run = run_cli("merge", *reports, reports[0], "-f", "html", "-o", str(page))
+    assert run.code == 0, run.stderr
+    fleet = json.loads(run_cli("merge", *reports).stdout)
+    return page, fleet, tmp
+
+
+def test_the_fleet_page_has_a_row_per_service_and_drills_down(browser, fleet_page):
+    page, fleet, tmp = fleet_page
+    for width, height in ((1400, 1000), (390, 844)):
+        browser.set_window_size(width, height)
+        browser.get(page.as_uri())
+        services = browser.find_elements("css selector", "#services details")
+        assert len(services) == 2  # the report given twice counts once
+        worst = services[0]
+        assert "insecure-fastapi" in worst.find_element("css selector", "summary").text
+        assert worst.find_elements("css selector", "tbody tr") == [] or not worst.get_attribute(
+            "open"
+        )
+        worst.find_element("css selector", "summary").click()  # drill down
+        rows = worst.find_elements("css selector", "tbody tr")
+        fails = fleet["services"][0]["by_status"]["fail"]
+        assert len(rows) == fails > 0 and rows[0].is_displayed()
+        assert "critical" in rows[0].text
+        overflow = browser.execute_script(
+            "return document.documentElement.scrollWidth - document.documentElement.clientWidth"
+        )
+        assert overflow <= 0, (width, overflow)
+        browser.save_screenshot(str(tmp / f"fleet-{width}.png"))
+    browser.set_window_size(1400, 1000)
+    assert [e for e in browser.get_log("browser") if e["level"] == "SEVERE"] == []

@@ -117,6 +117,7 @@ KNOWN_SCHEMAS = {
     "1.3.0": "7c1758b87ba43aa1de50e90d7b38c314b801d2d7e00082141afbab91b030d2a6",  # + location.service
     "1.4.0": "223ae2f32d596ae1ebc4fe00424ae882ad537e11e4d040f185db33e2377dd996",  # + location.test_code, summary.in_test_code
     "1.5.0": "9d4a3f98ec623f8f81939a57e540ee08b3c5766782a127c2b66faa1a463cade4",  # + run.fail_on never
+    "1.6.0": "5a78def0e80d312b4203e3789af66ed4f50f00e37ac68609c54869991fa53e7c",  # + run.id
 }
 
 

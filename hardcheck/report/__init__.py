@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from .model import Report
 
 SCHEMA_PATH = Path(__file__).with_name("schema.json")
+FLEET_SCHEMA_PATH = Path(__file__).with_name("fleet_schema.json")
 FORMATS = (
     "console", "json", "sarif", "junit", "markdown", "openmetrics", "html",
     "codequality", "gitlab-sast",

@@ -24,7 +24,7 @@ from ..model import (
     gate_label,
 )
 
-SCHEMA_VERSION = "1.5.0"
+SCHEMA_VERSION = "1.6.0"
 PENALTY = {
     Severity.CRITICAL: 25,
     Severity.HIGH: 15,
@@ -100,6 +100,7 @@ class Report:
     fail_on: Severity | None  # None: --fail-on never
     baseline: Any = None  # hardcheck.baseline.Baseline when --baseline was given
     cache: dict[str, Any] | None = None  # hardcheck.cache.ResultCache.describe()
+    run_id: str = ""  # unique per run (api.audit gives a UUID)
 
     def baseline_state(self, f: Finding) -> str | None:
         if self.baseline is None or f.status is not Status.FAIL:
@@ -182,6 +183,7 @@ class Report:
             "schema_version": SCHEMA_VERSION,
             "tool": {"name": "hardcheck", "version": self.tool_version},
             "run": {
+                **({"id": self.run_id} if self.run_id else {}),
                 "target": self.target,
                 "urls": list(self.urls),
                 "started": self.started,
