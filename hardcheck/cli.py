@@ -6,6 +6,7 @@ from __future__ import annotations
 import difflib
 import json
 import os
+import re
 import signal
 import sys
 from pathlib import Path
@@ -84,6 +85,25 @@ def _progress(path: str):
     from rich.console import Console
 
     return Console(stderr=True).status(f"hardcheck: auditing {path} …", spinner="dots")
+
+
+LABEL_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+RESERVED_LABELS = ("audit", "severity", "status")  # hardcheck's own series labels
+
+
+def _labels(values: tuple[str, ...]) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for item in values:
+        name, sep, value = item.partition("=")
+        name = name.strip()
+        if not sep or not LABEL_NAME.match(name) or name.startswith("__"):
+            fail_usage(f"--label {item!r}: expected NAME=VALUE with a Prometheus label name")
+        if name in RESERVED_LABELS:
+            fail_usage(
+                f"--label {name}: hardcheck's series already use it ({', '.join(RESERVED_LABELS)})"
+            )
+        out[name] = value
+    return out
 
 
 def _severity_filter(value: str | None) -> frozenset[str] | None:
@@ -190,6 +210,15 @@ def audit_options(flags: dict[str, Any]) -> dict[str, dict[str, Any]]:
     "FORMAT:FILE writes to FILE.",
 )
 @click.option("--output", "-o", metavar="FILE", help="File for the one non-console --format.")
+@click.option(
+    "--label",
+    "labels",
+    multiple=True,
+    metavar="NAME=VALUE",
+    callback=lambda _ctx, _param, value: _labels(value),
+    help="A label on every OpenMetrics series, repeatable: target=NAME replaces the audited "
+    "path, service=NAME the service names of the tree.",
+)
 @click.option(
     "--environment",
     type=click.Choice(ENVIRONMENTS),
@@ -303,6 +332,7 @@ def audit_command(
     overwrite_in_target: bool,
     exit_zero: bool,
     severities: frozenset[str] | None,
+    labels: dict[str, str],
     **option_flags: Any,
 ) -> None:
     from .api import audit
@@ -380,7 +410,12 @@ def audit_command(
                 fail_usage(str(exc))
     color = False if (no_color or os.environ.get("NO_COLOR")) else None
     options = RenderOptions(
-        history=history, color=color, quiet=quiet, verbose=verbose, severities=severities
+        history=history,
+        color=color,
+        quiet=quiet,
+        verbose=verbose,
+        severities=severities,
+        labels=labels,
     )
     for name, target in outputs:
         if name == "console" and target is None:

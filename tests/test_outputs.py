@@ -274,3 +274,31 @@ def test_sarif_shows_each_result_with_its_own_severity_and_a_region(tmp_path):
             if "physicalLocation" in location:
                 assert location["physicalLocation"]["region"]["startLine"] >= 1
     assert ("SEC001", "critical") in severities and ("SEC001", "high") in severities
+
+
+@pytest.mark.skipif(
+    PROMTOOL is None, reason="promtool is not installed (scripts/test.sh installs it)"
+)
+def test_openmetrics_labels_the_user_chooses_pass_promtool(tmp_path):
+    root = make_tree(tmp_path / "t", {"settings.py": "DEBUG = True\nINSTALLED_APPS = []\n"})
+    prom = tmp_path / "m.prom"
+    run = run_cli(
+        "audit", str(root), "-q", "--no-cache", f"--format=openmetrics:{prom}",
+        "--label", "target=payments-api", "--label", "service=payments", "--label", "env=prod",
+    )  # fmt: skip
+    assert run.code == 1, run.stderr
+    check = subprocess.run(
+        [PROMTOOL, "check", "metrics"], input=prom.read_text(), capture_output=True, text=True
+    )
+    assert check.returncode == 0 and not check.stdout.strip(), check.stdout + check.stderr
+    samples = [s for f in text_string_to_metric_families(prom.read_text()) for s in f.samples]
+    assert samples and all(
+        s.labels["target"] == "payments-api"
+        and s.labels["env"] == "prod"
+        and s.labels["service"] == "payments"
+        for s in samples
+    )
+    assert str(root) not in prom.read_text()
+    for bad in ("audit=x", "9lives=x", "__name__=x", "novalue"):
+        refused = run_cli("audit", str(root), "-q", "--label", bad)
+        assert refused.code == 2 and "--label" in refused.stderr, bad

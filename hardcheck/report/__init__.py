@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -35,6 +35,9 @@ class RenderOptions:
     verbose: bool = False  # console: every item by audit, with timings and what each read
     # console, Markdown, HTML: show only failures of these severities (None: all)
     severities: frozenset[str] | None = None
+    # OpenMetrics: labels on every series (--label NAME=VALUE); `target` replaces the
+    # audited path, `service` the tree's service names
+    labels: Mapping[str, str] = field(default_factory=dict)
 
     def shown(self, findings: Sequence[Finding]) -> list[Finding]:
         """The findings a human display lists: --severity hides failures of the others."""
