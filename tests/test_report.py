@@ -94,7 +94,7 @@ def test_console_rollback_hint_is_cut_at_a_sentence_end_not_an_abbreviation():
 
 def test_console_honours_columns_and_wraps_with_a_hanging_indent():
     run = run_cli(
-        "audit", str(SAMPLES / "insecure-fastapi"), "--no-cache", "--only", "permissions,uploads",
+        "audit", str(SAMPLES / "insecure-fastapi"), "--no-cache", "--only", "permissions,uploads,dependencies",
         env={"COLUMNS": "80"},
     )  # fmt: skip
     lines = run.stdout.splitlines()
@@ -103,6 +103,7 @@ def test_console_honours_columns_and_wraps_with_a_hanging_indent():
         "hardcheck ",
         "inventory:",
         "failures, most severe first",
+        "warning:",
         "errors: not audited",
         "audits",
         "summary:",

@@ -312,13 +312,12 @@ class ConsoleRenderer:
         for a in report.audits:
             age, limit = a.stats.get("vuln_db_age_days"), a.stats.get("vuln_db_max_age_days")
             if age is not None and limit is not None and age > limit:
-                c.print(
-                    Text(
-                        f"warning: the vulnerability database is {age} days old (max-db-age "
-                        f"{limit}): advisories since are unknown; run `hardcheck db update`",
-                        "bold yellow",
-                    )
+                warning = Text(
+                    f"warning: the vulnerability database is {age} days old (max-db-age "
+                    f"{limit}): advisories since are unknown; run `hardcheck db update`",
+                    "bold yellow",
                 )
+                self.hanging(warning, 2)
         hidden = len(report.findings) - len(self.options.shown(report.findings))
         if hidden:
             shown = ",".join(
@@ -326,11 +325,8 @@ class ConsoleRenderer:
                 for s in reversed(SEVERITY_ORDER)
                 if s.value in (self.options.severities or ())
             )
-            c.print(
-                Text(
-                    f"{hidden} failure(s) of other severities not shown (--severity {shown})", "dim"
-                )
-            )
+            note = f"{hidden} failure(s) of other severities not shown (--severity {shown})"
+            self.hanging(Text(note, "dim"), 2)
         if report.baseline is not None:
             known = sum(1 for f in report.findings if report.baseline_state(f) == "known")
             c.print(
