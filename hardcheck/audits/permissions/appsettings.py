@@ -4,6 +4,7 @@ never imported): debug modes, Django ALLOWED_HOSTS, and CORS that admits any ori
 from __future__ import annotations
 
 import ast
+import functools
 import re
 from collections.abc import Iterator
 from dataclasses import replace
@@ -98,10 +99,15 @@ class AppSettingsChecker:
         self.dev = dev
         self.main_lines = inside_main_guard(tree)
         self.current: Assignment | Setting | None = None  # the setting being judged
-        self.imports_aiohttp = any(
+
+    @functools.cached_property
+    def imports_aiohttp(self) -> bool:
+        # asked only of a module that calls Application(...): a second walk of every
+        # module's tree was half of this audit's time
+        return any(
             isinstance(n, (ast.Import, ast.ImportFrom))
             and any(m.split(".")[0] == "aiohttp" for m in _module_names(n))
-            for n in ast.walk(tree)
+            for n in ast.walk(self.tree)
         )
 
     def loc(self, line: int, setting: str | None = None) -> Location:
