@@ -25,7 +25,7 @@ from .config import Config, ConfigError, build_config
 from .inventory import build_inventory, path_spec
 from .model import Finding, Severity, Status
 from .report.model import Report, assign_fingerprints, summarise_audit
-from .runner import run_audits
+from .runner import long_lived, run_audits
 from .safetext import redact_urls, safe
 from .services.model import ServiceModel
 from .services.model import build as build_services
@@ -210,7 +210,8 @@ def audit(
             services=services,
         )
 
-    results = run_audits(instances, context, config.timeout)
+    with long_lived():
+        results = run_audits(instances, context, config.timeout)
     inventory.keep_facts(results_cache, config.max_file_size, started)
     # Fingerprints are taken before suppression so a finding keeps its id either way.
     in_tests = path_spec(config.test_paths)
