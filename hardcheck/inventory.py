@@ -41,6 +41,15 @@ DEFAULT_EXCLUDED_DIRS = frozenset(
 GIT_TIMEOUT = 60
 
 
+_PROBE_ANSWERS: dict[frozenset[str], frozenset[str]] = {}
+
+
+def _shared(rel: str, display: str) -> str:
+    """The display path, as the same object as `rel` when they are equal (nearly always):
+    one string per entry instead of two."""
+    return rel if display == rel else display
+
+
 def path_spec(patterns) -> pathspec.PathSpec:
     """gitignore-style patterns (what users write in .gitignore), matched on relative paths."""
     return pathspec.GitIgnoreSpec.from_lines(patterns)
@@ -84,9 +93,12 @@ class Inventory:
 
     def __getstate__(self) -> dict:
         # A worker process reads what it needs itself: the run's file facts (one per file)
-        # and the audits' probes stay in this process instead of a copy in every worker.
+        # and the audits' probes stay in this process instead of a copy in every worker,
+        # and so do the stamps (only this process keeps facts between runs): on a tree of
+        # 100,000 entries, 10 MB less in each worker that audits the whole tree.
         return {
             **self.__dict__,
+            "entries": [e._replace(stamp="") if e.stamp else e for e in self.entries],
             "_facts": {},
             "_recalled": set(),
             "probes": {},
@@ -119,6 +131,8 @@ class Inventory:
                 self._facts[entry.rel] = (None, frozenset())
             else:
                 hits = frozenset(n for n, probe in self.probes.items() if probe(entry.rel, data))
+                # a handful of distinct answers over a whole tree: one set object each
+                hits = _PROBE_ANSWERS.setdefault(hits, hits)
                 self._facts[entry.rel] = (digest_bytes(data), hits)
         return self._facts[entry.rel]
 
@@ -352,7 +366,7 @@ def build_inventory(
             inv.entries.append(
                 Entry(
                     rel=rel,
-                    display=display_path(rel),
+                    display=_shared(rel, display_path(rel)),
                     kind=kind,
                     mode=st.st_mode,
                     uid=st.st_uid,
