@@ -10,7 +10,7 @@ from typing import Any
 
 from ..fleet import where
 from ..model import Severity
-from .html import CSS
+from .html import CSS, page_head
 
 SEVERITIES = [s.value for s in sorted(Severity, key=lambda s: -s.rank)]
 FLEET_CSS = """
@@ -74,16 +74,9 @@ def render(fleet: dict[str, Any]) -> str:
         if summary["duplicates"]
         else ""
     )
-    return f"""<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>hardcheck fleet — {summary["services"]} services</title>
-<style>{CSS}{FLEET_CSS}</style>
-</head>
-<body>
+    csp = "default-src 'none'; style-src 'unsafe-inline'"
+    title = f"hardcheck fleet — {summary['services']} services"
+    return f"""{page_head(title, csp, CSS + FLEET_CSS)}
 <header><h1>hardcheck fleet</h1>
 <div class="meta">{summary["services"]} services · mean score {summary["mean_score"]} · {summary["failing_services"]} failing · {summary["incomplete_services"]} incomplete{_esc(dup)} · generated {_esc(fleet["generated"])}</div></header>
 <main>

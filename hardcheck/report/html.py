@@ -117,6 +117,20 @@ def _esc(text: object) -> str:
     return html.escape(str(text), quote=True)
 
 
+def page_head(title: str, csp: str, css: str) -> str:
+    """The start of a self-contained page, up to <body>: its CSP, viewport and styles."""
+    return f"""<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="{csp}">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{_esc(title)}</title>
+<style>{css}</style>
+</head>
+<body>"""
+
+
 def _parse(stamp: str) -> dt.datetime | None:
     try:
         return dt.datetime.fromisoformat(stamp.replace("Z", "+00:00"))
@@ -269,16 +283,7 @@ def render(report: Report, options: RenderOptions) -> str:
         if trend
         else ""
     )
-    return f"""<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta http-equiv="Content-Security-Policy" content="{csp}">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>hardcheck report — {_esc(report.target)}</title>
-<style>{CSS}</style>
-</head>
-<body>
+    return f"""{page_head(f"hardcheck report — {report.target}", csp, CSS)}
 <header><h1>hardcheck report</h1>
 <div class="meta">{_esc(report.target)} · {_esc(report.finished)} · hardcheck {_esc(report.tool_version)} · fail-on {gate_label(report.fail_on)}</div></header>
 <main>

@@ -13,6 +13,7 @@ import time
 import pytest
 
 import hardcheck
+from hardcheck.report import FORMATS
 from tests.conftest import make_tree, run_cli
 from tests.faultserver import RawServer
 from tests.robustness.conftest import STATS
@@ -32,19 +33,6 @@ def test_an_nginx_include_is_held_to_max_file_size(tmp_path):
     assert errors and all("big.conf" in f.message for f in errors), [f.message for f in errors]
     assert any("larger than max-file-size" in f.message for f in errors)
     STATS["trees"] += 1
-
-
-FORMATS = (
-    "console",
-    "json",
-    "sarif",
-    "junit",
-    "markdown",
-    "openmetrics",
-    "html",
-    "codequality",
-    "gitlab-sast",
-)
 
 
 def _all_formats(root, tmp_path, *extra):
