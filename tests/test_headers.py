@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import datetime as dt
 import socket
+import subprocess
+import sys
 import time
 
 import httpx
@@ -761,3 +763,18 @@ def test_a_pages_meta_referrer_overrides_the_header(header, meta, outcome):
     r = checks.check_referrer(headers, strict=False, body=body)
     assert r.outcome == outcome
     assert ("meta" in r.message) == bool(meta) or outcome.endswith("invalid")
+
+
+def test_httpx_is_imported_without_its_command_line_client():
+    code = (
+        "import sys\n"
+        "from hardcheck.httpximport import without_cli\n"
+        "without_cli()\n"
+        "import httpx\n"
+        "assert 'httpx._main' not in sys.modules and 'pygments' not in sys.modules\n"
+        "assert httpx.AsyncClient and callable(httpx.main)\n"
+        "without_cli()  # harmless once httpx is imported\n"
+        "print('ok')\n"
+    )
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert run.stdout.strip() == "ok", run.stderr

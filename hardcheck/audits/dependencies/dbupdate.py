@@ -118,6 +118,9 @@ def _redacted(url: str) -> str:
 
 
 def _download(url: str, to: Path, timeout: float) -> None:
+    from ...httpximport import without_cli
+
+    without_cli()
     import httpx
 
     if not url.startswith(("https://", "http://")):

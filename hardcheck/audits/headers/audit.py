@@ -217,6 +217,9 @@ class HeadersAudit(Audit):
         self, ctx: AuditContext, urls: list[str], strict: bool, static: StaticFindings
     ) -> list[tuple[bool, list[Finding]]]:
         """Per URL, in the order given: whether it answered, and its findings."""
+        from ...httpximport import without_cli
+
+        without_cli()
         import httpx
 
         opts = ctx.options
