@@ -165,3 +165,16 @@ def test_db_update_refuses_a_directory_it_did_not_install(server, tmp_path):
     assert run.code == 1 and "not a database installed by" in run.stderr
     assert (mine / "keep.json").read_text() == "{}"
     assert SAMPLES.exists()
+
+
+def test_db_update_refuses_a_url_that_is_not_http_before_touching_anything(tmp_path):
+    data = tmp_path / "data"
+    run = run_cli(
+        "db",
+        "update",
+        "--from",
+        "ftp://example.invalid/all.zip",
+        env={"HARDCHECK_DATA_DIR": str(data)},
+    )
+    assert run.code == 2 and "not an http(s) URL" in run.stderr
+    assert not data.exists()
