@@ -466,10 +466,9 @@ def db_update_command(directory: str | None, source: str | None, timeout: float)
 
     target = Path(directory) if directory else dbupdate.default_db_dir()
     url = source or os.environ.get(dbupdate.URL_ENV) or dbupdate.DEFAULT_URL
-    if not url.startswith(("https://", "http://")):
-        from .safetext import redact_urls
-
-        fail_usage(f"db update --from {redact_urls(url)!r}: not an http(s) URL")
+    problem = dbupdate.url_problem(url)
+    if problem:
+        fail_usage(f"db update {problem}")  # a usage error: nothing is created
     try:
         done = dbupdate.update(target, url, timeout)
     except dbupdate.UpdateError as exc:

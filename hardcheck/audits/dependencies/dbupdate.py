@@ -67,7 +67,17 @@ def installed_db() -> Path | None:
     return path if path.is_dir() else None
 
 
+def url_problem(url: str) -> str | None:
+    """Why `url` cannot be the export to fetch, or None."""
+    if url.startswith(("https://", "http://")):
+        return None
+    return f"--from {_redacted(url)!r}: not an http(s) URL"
+
+
 def update(directory: Path, url: str, timeout: float = 120.0) -> Installed:
+    problem = url_problem(url)
+    if problem:
+        raise UpdateError(problem)
     directory = Path(os.path.abspath(directory))
     if directory.exists() and not directory.is_symlink():
         raise UpdateError(
@@ -123,8 +133,6 @@ def _download(url: str, to: Path, timeout: float) -> None:
     without_cli()
     import httpx
 
-    if not url.startswith(("https://", "http://")):
-        raise UpdateError(f"--from {_redacted(url)}: not an http(s) URL")
     try:
         with httpx.stream(
             "GET", url, timeout=timeout, follow_redirects=True, trust_env=False
