@@ -83,7 +83,8 @@ class Example:
     profile: str | None = None  # the headers profile the example is judged under
 
 
-RULES_URI = "https://github.com/hardcheck/hardcheck/blob/main/rules/{audit}.toml"
+PROJECT_URI = "https://github.com/hardcheck/hardcheck"
+RULES_URI = PROJECT_URI + "/blob/main/rules/{audit}.toml"
 
 
 @dataclass(frozen=True)

@@ -309,15 +309,14 @@ class ConsoleRenderer:
             # errors do not lower the score, so say that it covers only what was audited
             line.append(f" · incomplete ({broken}): it scores only what was audited", "yellow")
         self.hanging(line, 2)
-        for a in report.audits:
-            age, limit = a.stats.get("vuln_db_age_days"), a.stats.get("vuln_db_max_age_days")
-            if age is not None and limit is not None and age > limit:
-                warning = Text(
-                    f"warning: the vulnerability database is {age} days old (max-db-age "
-                    f"{limit}): advisories since are unknown; run `hardcheck db update`",
-                    "bold yellow",
-                )
-                self.hanging(warning, 2)
+        stale = report.stale_vuln_db()
+        if stale is not None:
+            warning = Text(
+                f"warning: the vulnerability database is {stale[0]} days old (max-db-age "
+                f"{stale[1]}): advisories since are unknown; run `hardcheck db update`",
+                "bold yellow",
+            )
+            self.hanging(warning, 2)
         hidden = len(report.findings) - len(self.options.shown(report.findings))
         if hidden:
             shown = ",".join(

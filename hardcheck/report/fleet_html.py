@@ -9,10 +9,10 @@ import html
 from typing import Any
 
 from ..fleet import where
-from ..model import Severity
+from ..model import SEVERITY_ORDER
 from .html import CSS, page_head
 
-SEVERITIES = [s.value for s in sorted(Severity, key=lambda s: -s.rank)]
+SEVERITIES = [s.value for s in reversed(SEVERITY_ORDER)]  # critical first
 FLEET_CSS = """
 .service>summary{display:flex;gap:12px;flex-wrap:wrap;align-items:baseline;padding:10px 14px;background:#fff;border-radius:8px;box-shadow:0 1px 2px rgba(0,0,0,.08);margin-bottom:8px}
 .service>summary b{font-family:ui-monospace,monospace;word-break:break-all}

@@ -13,18 +13,17 @@ import uuid
 from typing import Any
 
 from .. import __version__
-from ..catalogue import load_catalogue
+from ..catalogue import PROJECT_URI, load_catalogue
 from ..model import Finding, Severity, Status
 from . import RenderOptions
 from .locations import Places
-from .model import Report
+from .model import Report, parse_time
 
 SCHEMA_VERSION = "15.0.7"
 SCHEMA_URL = (
     "https://gitlab.com/gitlab-org/security-products/security-report-schemas/-/raw/"
     f"v{SCHEMA_VERSION}/dist/sast-report-format.json"
 )
-HOME = "https://github.com/hardcheck/hardcheck"
 SEVERITY = {s: s.value.capitalize() for s in Severity}  # Critical … Info
 # vulnerability ids are UUIDs derived from hardcheck's stable fingerprints
 NAMESPACE = uuid.UUID("6b0a8f9e-3f0c-5b7e-9d2a-6a1c4e5f7b80")
@@ -35,13 +34,12 @@ MAX_NAME, MAX_SOLUTION = 255, 7000
 
 def _time(stamp: str) -> str:
     """The schema's yyyy-mm-ddThh:mm:ss, in UTC."""
-    when = dt.datetime.fromisoformat(stamp.replace("Z", "+00:00")).astimezone(dt.timezone.utc)
-    return when.strftime("%Y-%m-%dT%H:%M:%S")
+    return parse_time(stamp).astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S")
 
 
 def _identifiers(f: Finding, help_uri: str) -> list[dict[str, str]]:
-    out = [{"type": "hardcheck_rule", "name": f"hardcheck {f.rule_id}", "value": f.rule_id}]
-    out[0]["url"] = help_uri
+    name = f"hardcheck {f.rule_id}"
+    out = [{"type": "hardcheck_rule", "name": name, "value": f.rule_id, "url": help_uri}]
     for ref in f.references:
         match = CWE.match(ref)
         if match:
@@ -89,7 +87,7 @@ def render(report: Report, options: RenderOptions) -> str:
         "name": "hardcheck",
         "version": __version__,
         "vendor": {"name": "hardcheck"},
-        "url": HOME,
+        "url": PROJECT_URI,
     }
     document = {
         "version": SCHEMA_VERSION,

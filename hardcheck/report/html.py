@@ -19,7 +19,7 @@ from typing import Any
 
 from ..model import gate_label
 from . import RenderOptions
-from .model import Report, grade
+from .model import Report, grade, parse_time
 
 CSS = """
 body{font:14px/1.45 system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:0;color:#1d2430;background:#f6f7f9}
@@ -133,7 +133,7 @@ def page_head(title: str, csp: str, css: str) -> str:
 
 def _parse(stamp: str) -> dt.datetime | None:
     try:
-        return dt.datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+        return parse_time(stamp)
     except ValueError:
         return None
 
@@ -228,15 +228,14 @@ def _audit_trends(history: Sequence[Mapping[str, Any]], report: Report) -> str:
 
 def _db_banner(report: Report) -> str:
     """Said on the page: the vulnerability database is older than max-db-age."""
-    for a in report.audits:
-        age, limit = a.stats.get("vuln_db_age_days"), a.stats.get("vuln_db_max_age_days")
-        if age is not None and limit is not None and age > limit:
-            return (
-                f"<div class='banner' id='db-age'><b>The vulnerability database is {age} days "
-                f"old</b> (max-db-age {limit}): advisories published since are not known. "
-                "Run <code>hardcheck db update</code>.</div>"
-            )
-    return ""
+    stale = report.stale_vuln_db()
+    if stale is None:
+        return ""
+    return (
+        f"<div class='banner' id='db-age'><b>The vulnerability database is {stale[0]} days "
+        f"old</b> (max-db-age {stale[1]}): advisories published since are not known. "
+        "Run <code>hardcheck db update</code>.</div>"
+    )
 
 
 def render(report: Report, options: RenderOptions) -> str:

@@ -9,6 +9,7 @@ cannot zero the score by itself. Floor 0. Grade: A ≥ 90, B ≥ 75, C ≥ 60, D
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from typing import Any
@@ -35,6 +36,12 @@ PENALTY = {
 GRADES = ((90, "A"), (75, "B"), (60, "C"), (40, "D"), (0, "F"))
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_INCOMPLETE = 0, 1, 2, 3
+
+
+def parse_time(stamp: str) -> dt.datetime:
+    """A report timestamp (ISO 8601 UTC, `Z`-suffixed) as an aware datetime; ValueError if
+    it is not one."""
+    return dt.datetime.fromisoformat(stamp.replace("Z", "+00:00"))
 
 
 def score(findings: list[Finding]) -> int:
@@ -115,6 +122,15 @@ class Report:
         now = {f.fingerprint for f in self.findings if f.status is Status.FAIL}
         now |= {s.finding.fingerprint for s in self.suppressed}
         return [e for fp, e in sorted(self.baseline.entries.items()) if fp not in now]
+
+    def stale_vuln_db(self) -> tuple[int, int] | None:
+        """(age, max-db-age) in days when the offline vulnerability database is older than
+        allowed: what the console and the HTML page warn about."""
+        for a in self.audits:
+            age, limit = a.stats.get("vuln_db_age_days"), a.stats.get("vuln_db_max_age_days")
+            if age is not None and limit is not None and age > limit:
+                return age, limit
+        return None
 
     def not_audited(self) -> list[tuple[str, Finding | None]]:
         """What could not be audited, with why: each error item, and each audit that did

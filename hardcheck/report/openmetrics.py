@@ -11,14 +11,13 @@ names the service on every series, replacing the service names the tree gives fi
 
 from __future__ import annotations
 
-import datetime as dt
 from collections import Counter
 from collections.abc import Iterator, Mapping
 from typing import Any
 
 from ..model import Status
 from . import RenderOptions
-from .model import Report
+from .model import Report, parse_time
 
 
 class _Gauges:
@@ -86,7 +85,7 @@ def _families(report: Report, extra: Mapping[str, str]) -> Iterator:
     )
     g.add(exit_code, (), report.exit_code)
     yield exit_code
-    finished = dt.datetime.fromisoformat(report.finished.replace("Z", "+00:00")).timestamp()
+    finished = parse_time(report.finished).timestamp()
     when = g.family(
         "hardcheck_run_timestamp_seconds", "When the run finished (Unix time).", unit="seconds"
     )

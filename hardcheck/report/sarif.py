@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from ..catalogue import load_catalogue
+from ..catalogue import PROJECT_URI, load_catalogue
 from ..model import Finding, Severity, Status
 from . import RenderOptions
 from .locations import Places
@@ -136,7 +136,7 @@ def render(report: Report, options: RenderOptions) -> str:
             "driver": {
                 "name": "hardcheck",
                 "version": report.tool_version,
-                "informationUri": "https://github.com/hardcheck/hardcheck",
+                "informationUri": PROJECT_URI,
                 "rules": rules,
             }
         },
