@@ -176,3 +176,19 @@ def test_bad_input_leaves_tree_untouched(tmp_path):
     before = tree_digest(root)
     _audit(root)
     assert tree_digest(root) == before
+
+
+def test_a_syntax_error_says_which_python_read_it():
+    # PEP 758 (Python 3.14) allows `except A, B:`; an older parser must not call it a bug
+    import sys
+
+    from hardcheck.readers.pyast import SourceError, parse_source
+
+    code = b"try:\n    pass\nexcept ValueError, TypeError:\n    pass\n"
+    if sys.version_info >= (3, 14):
+        assert parse_source(code, "deps.py")
+        return
+    with pytest.raises(SourceError) as raised:
+        parse_source(code, "deps.py")
+    version = f"{sys.version_info.major}.{sys.version_info.minor}"
+    assert f"read as Python {version}" in str(raised.value) and "line 3" in str(raised.value)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ast
 import importlib.util
+import sys
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -21,6 +22,9 @@ NOT_LITERAL = object()
 # recursion depth mismatch" (python/cpython#106905). Audits run in threads: every parse
 # in this process (bandit's too, when it runs in-process) holds this lock.
 PARSE_LOCK = threading.Lock()
+
+
+PYTHON = f"{sys.version_info.major}.{sys.version_info.minor}"
 
 
 class SourceError(Exception):
@@ -37,7 +41,12 @@ def parse_source(data: bytes, filename: str) -> ast.Module:
         with PARSE_LOCK:
             return ast.parse(text, filename=filename)
     except SyntaxError as exc:
-        raise SourceError(f"syntax error at line {exc.lineno}: {exc.msg}") from None
+        # valid code of a newer Python (PEP 758's `except A, B:` in 3.14) fails here too:
+        # say which grammar judged it, so a maintainer does not hunt for a bug
+        raise SourceError(
+            f"syntax error at line {exc.lineno}: {exc.msg} (read as Python {PYTHON}; "
+            "code for a newer Python is reported so)"
+        ) from None
     except (ValueError, RecursionError, MemoryError) as exc:
         raise SourceError(f"cannot parse: {type(exc).__name__}") from None
 
