@@ -388,3 +388,14 @@ def test_severity_filters_the_checklist_not_the_machine_formats_or_the_gate(tmp_
     assert "<b>HIGH</b>" not in md.read_text() and "<b>CRITICAL</b>" in md.read_text()
     bad = run_cli("audit", str(SAMPLES / "insecure-fastapi"), "--severity", "crit")
     assert bad.code == 2 and "unknown crit" in bad.stderr
+
+
+def test_failures_in_test_code_are_one_line_by_default_and_listed_with_verbose(tmp_path):
+    asserts = "".join(f"def test_{i}():\n    assert {i}\n" for i in range(5))
+    root = make_tree(tmp_path / "t", {"app.py": "assert True\n", "tests/test_app.py": asserts})
+    run = run_cli("audit", str(root), "--only", "code", "--no-cache")
+    assert "  ✘ LOW      COD001" in run.stdout  # app code: listed
+    assert "… and 5 in test code, at info (COD001 ×5): -v lists them" in run.stdout
+    assert "tests/test_app.py" not in run.stdout
+    verbose = run_cli("audit", str(root), "--only", "code", "--no-cache", "-v")
+    assert verbose.stdout.count("tests/test_app.py:") == 5

@@ -13,6 +13,7 @@ import io
 import os
 import re
 import textwrap
+from collections import Counter
 from typing import IO
 
 from rich.console import Console
@@ -176,7 +177,17 @@ class ConsoleRenderer:
         fails = self.options.shown([f for f in report.findings if f.status is Status.FAIL])
         order = {a.name: i for i, a in enumerate(report.audits)}
         fails.sort(key=lambda f: (-f.severity.rank, order.get(f.audit, len(order)), f.sort_key()))
-        self.section(f"failures, most severe first ({len(fails)})", fails)
+        # failures in test code are information: counted in one line, listed with -v
+        in_tests = [f for f in fails if f.location.test_code and f.severity is Severity.INFO]
+        listed = [f for f in fails if not (f.location.test_code and f.severity is Severity.INFO)]
+        self.section(f"failures, most severe first ({len(fails)})", listed)
+        if in_tests:
+            rules = Counter(f.rule_id for f in in_tests)
+            each = ", ".join(f"{rule} ×{n}" for rule, n in rules.most_common())
+            line = Text(
+                f"  … and {len(in_tests)} in test code, at info ({each}): -v lists them", "dim"
+            )
+            self.hanging(line, 4)
         errors = [f for f in report.findings if f.status is Status.ERROR]
         self.section(f"errors: not audited ({len(errors)})", errors)
         if not self.quiet:
