@@ -100,6 +100,8 @@ def test_placeholders_and_keyless_key_headers_are_quiet(tmp_path):
                 'API_KEY = "<your-api-key>"\n'
                 'password = "${DB_PASSWORD}"\n'
             ),
+            # the full-stack FastAPI template's .env: its app refuses to start with these
+            ".env": "SECRET_KEY=changethis\nFIRST_SUPERUSER_PASSWORD=changethis\n",
             "docs/keys.md": "Put your key after the header:\n\n-----BEGIN RSA PRIVATE KEY-----\n...\n",
         },
     )

@@ -13,6 +13,9 @@ _PLACEHOLDER_WORDS = (
     "changeme",
     "change_me",
     "change-me",
+    "changethis",  # the full-stack FastAPI template's placeholder (its app refuses it)
+    "change_this",
+    "change-this",
     "dummy",
     "redacted",
     "your_",
