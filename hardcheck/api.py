@@ -13,16 +13,18 @@ import difflib
 import os
 import time
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from . import __version__, audits
+from . import __version__, artifacts, audits
+from .artifacts import ArtifactTarget
 from .baseline import load as load_baseline
 from .cache import NO_CACHE_ENV, NO_CACHE_NOTE, ResultCache, memo, open_cache
 from .catalogue import Catalogue, load_catalogue
 from .config import Config, ConfigError, build_config
-from .inventory import build_inventory, path_spec
+from .inventory import Inventory, build_inventory, path_spec
 from .model import Finding, Severity, Status
 from .report.model import Report, assign_fingerprints, summarise_audit
 from .runner import long_lived, run_audits
@@ -30,6 +32,8 @@ from .safetext import redact_urls, safe
 from .services.model import ServiceModel
 from .services.model import build as build_services
 from .suppress import apply_inline_ignores, apply_suppressions
+
+ARTIFACT_CACHE_NOTE = "not cached: an artifact's files are read from it afresh each run"
 
 
 def _now() -> str:
@@ -91,14 +95,39 @@ def _resolve_paths(options: Mapping[str, Mapping[str, Any]]) -> dict[str, dict[s
     return out
 
 
+def _artifact(target: str | os.PathLike[str]) -> ArtifactTarget | None:
+    try:
+        return artifacts.detect(os.fspath(target))
+    except artifacts.ArtifactError as exc:
+        raise ConfigError(str(exc)) from None
+
+
+def _config_root(target: str | os.PathLike[str], artifact: ArtifactTarget | None) -> Path:
+    """Where the config file is looked for: the tree, or for an artifact (which holds the
+    project's files, not its audit settings) the current directory."""
+    return Path.cwd() if artifact is not None else _target(target)
+
+
+@contextmanager
+def _inventory(root: Path, artifact: ArtifactTarget | None, config: Config) -> Iterator[Inventory]:
+    if artifact is None:
+        yield build_inventory(root, config.include, config.exclude)
+        return
+    try:
+        with artifacts.opened(artifact, config.max_file_size) as inventory:
+            yield inventory
+    except artifacts.ArtifactError as exc:
+        raise ConfigError(str(exc)) from None
+
+
 def _target(target: str | os.PathLike[str]) -> Path:
     root = Path(target)
     if not root.exists():
         raise ConfigError(f"target not found: {safe(str(root))}")
     if not root.is_dir():
         raise ConfigError(
-            f"target {safe(str(root))} is a file, not a directory: hardcheck audits a tree"
-            " (give the directory that holds it)"
+            f"target {safe(str(root))} is a file hardcheck cannot audit: give a directory,"
+            " a container image (docker save / OCI layout / oci-archive), a wheel or an sdist"
         )
     if not os.access(root, os.R_OK | os.X_OK):
         raise ConfigError(f"target directory cannot be read: {safe(str(root))}")
@@ -109,17 +138,21 @@ def discover(
     target: str | os.PathLike[str] = ".", *, config_file: str | os.PathLike[str] | None = None
 ) -> ServiceModel:
     """The service model of a tree, as the audits see it (`hardcheck services`)."""
-    root = _target(target)
+    artifact = _artifact(target)
     config = build_config(
-        root,
+        _config_root(target, artifact),
         config_file=Path(config_file) if config_file else None,
         overrides={},
         audit_schemas=audits.ConfigSchemas(),
     )
-    inventory = build_inventory(root, config.include, config.exclude)
-    return build_services(
-        root, inventory, config.max_file_size, config.django_settings(), config.services
-    )
+    with _inventory(_config_root(target, artifact), artifact, config) as inventory:
+        return build_services(
+            inventory.root,
+            inventory,
+            config.max_file_size,
+            config.django_settings(),
+            config.services,
+        )
 
 
 def in_test_code(f: Finding, spec) -> Finding:
@@ -161,10 +194,10 @@ def audit(
     (`hardcheck rules` and the README list them; file paths are relative to the current
     directory). `cache` None follows HARDCHECK_NO_CACHE (set: off); `cache_dir` None is the
     user cache directory (or HARDCHECK_CACHE_DIR)."""
-    root = _target(target)
+    artifact = _artifact(target)
     catalogue = load_catalogue()
     config = build_config(
-        root,
+        _config_root(target, artifact),
         config_file=Path(config_file) if config_file else None,
         overrides={
             "fail-on": fail_on,
@@ -182,15 +215,37 @@ def audit(
     _check_references(config, catalogue)
     known = load_baseline(Path(baseline)) if baseline else None
 
-    started_wall, t0, started = _now(), time.monotonic(), time.time()
+    started_wall, t0 = _now(), time.monotonic()
+    with _inventory(_config_root(target, artifact), artifact, config) as inventory:
+        return _audit(
+            inventory, artifact, config, catalogue, chosen, known, today, cache, cache_dir,
+            started_wall, t0,
+        )  # fmt: skip
+
+
+def _audit(
+    inventory: Inventory,
+    artifact: ArtifactTarget | None,
+    config: Config,
+    catalogue: Catalogue,
+    chosen: list[str],
+    known,
+    today: dt.date | None,
+    cache: bool | None,
+    cache_dir,
+    started_wall: str,
+    t0: float,
+) -> Report:
+    root = inventory.root
+    started = time.time()
     if cache is None:
         cache = not os.environ.get(NO_CACHE_ENV)
-    results_cache = (
-        open_cache(Path(cache_dir) if cache_dir else None, root)
-        if cache
-        else ResultCache(None, note=NO_CACHE_NOTE)
-    )
-    inventory = build_inventory(root, config.include, config.exclude)
+    if artifact is not None:
+        results_cache = ResultCache(None, note=ARTIFACT_CACHE_NOTE)
+    elif cache:
+        results_cache = open_cache(Path(cache_dir) if cache_dir else None, root)
+    else:
+        results_cache = ResultCache(None, note=NO_CACHE_NOTE)
     services = build_services(
         root, inventory, config.max_file_size, config.django_settings(), config.services
     )
@@ -216,7 +271,7 @@ def audit(
     # Fingerprints are taken before suppression so a finding keeps its id either way.
     in_tests = path_spec(config.test_paths)
     all_findings: list[Finding] = [
-        in_test_code(f, in_tests)
+        f if artifact is not None and f.audit == "secrets" else in_test_code(f, in_tests)
         for f in (
             f if f.location.service else f.in_service(services.service_for(f.location.path))
             for f in assign_fingerprints([f for r in results for f in r.findings])
@@ -240,7 +295,7 @@ def audit(
     return Report(
         run_id=str(uuid.uuid4()),
         tool_version=__version__,
-        target=safe(str(root)),
+        target=safe(artifact.written if artifact is not None else str(root)),
         urls=tuple(safe(redact_urls(u)) for u in config.urls),
         started=started_wall,
         finished=_now(),

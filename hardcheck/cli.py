@@ -335,7 +335,7 @@ def audit_command(
     labels: dict[str, str],
     **option_flags: Any,
 ) -> None:
-    from .api import audit
+    from .api import ARTIFACT_CACHE_NOTE, audit
     from .cache import NO_CACHE_NOTE
     from .catalogue import CatalogueError
     from .config import ConfigError
@@ -397,7 +397,7 @@ def audit_command(
                 "hardcheck.toml beside it is the config (they are not merged)",
                 err=True,
             )
-    if report.cache and report.cache["note"] not in ("", NO_CACHE_NOTE):
+    if report.cache and report.cache["note"] not in ("", NO_CACHE_NOTE, ARTIFACT_CACHE_NOTE):
         click.echo(f"hardcheck: warning: {report.cache['note']}", err=True)
     history = []
     if trend:

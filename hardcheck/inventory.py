@@ -16,7 +16,7 @@ import subprocess
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import pathspec
 
@@ -77,11 +77,16 @@ class Entry(NamedTuple):
 class Inventory:
     root: Path
     entries: list[Entry] = field(default_factory=list)
-    source: str = "walk"  # "git" or "walk"
+    source: str = "walk"  # "git", "walk", or for an artifact "image" or "wheel"/"sdist"
+    label: str = ""  # an artifact's name (a tree is named by its directory)
     note: str = ""
     problems: list[tuple[str, str]] = field(default_factory=list)  # (display path, why)
     excluded: int = 0
     root_uid: int = 0
+    # An artifact's files are copies, made only of what audits may read: the others are
+    # listed (modes, owners) but have no bytes here. None: every file is on disk.
+    extracted: frozenset[str] | None = None
+    image: Any = None  # hardcheck.artifacts.image.ImageFacts, for an image
     # Content tests audits register (name -> test of a file's path and bytes), answered in
     # the same read as the digest, so each file is read once per run whoever asks.
     probes: dict[str, Callable[[str, bytes], bool]] = field(
@@ -104,6 +109,10 @@ class Inventory:
             "probes": {},
             "_stamp_key_map": None,
         }
+
+    @property
+    def name(self) -> str:
+        return self.label or self.root.name
 
     @functools.cached_property
     def file_count(self) -> int:
@@ -391,7 +400,7 @@ class ReadSkipped(Exception):
     is not what an audit reads: a `skip`), "unreadable" and "not-regular" are inputs the
     audit needed and could not read (an `error`: the rules that needed them cannot pass)."""
 
-    DELIBERATE = frozenset({"too-large", "binary", "not-utf8"})
+    DELIBERATE = frozenset({"too-large", "binary", "not-utf8", "base-system"})
 
     def __init__(self, message: str, kind: str = "unreadable"):
         super().__init__(message)
@@ -407,6 +416,11 @@ def read_bytes(inv: Inventory, entry: Entry, max_size: int) -> bytes:
     if entry.size > max_size:
         raise ReadSkipped(
             f"larger than max-file-size ({entry.size} > {max_size} bytes)", "too-large"
+        )
+    if inv.extracted is not None and entry.rel not in inv.extracted:
+        raise ReadSkipped(
+            f"a base-system file of the {inv.source} (not the service's own): not read",
+            "base-system",
         )
     return read_path(os.path.join(inv.root, entry.rel), max_size)
 

@@ -164,7 +164,7 @@ def test_target_that_is_not_a_directory(tmp_path, kind):
         target.write_text("x")
     run = run_cli("audit", str(target))
     assert run.code == 2
-    assert ("not a directory" if kind == "file" else "not found") in run.stderr
+    assert ("cannot audit" if kind == "file" else "not found") in run.stderr
 
 
 def test_bad_input_leaves_tree_untouched(tmp_path):

@@ -336,7 +336,7 @@ def test_usage_mistakes_say_what_was_meant(tmp_path):
     run = run_cli("audit", str(root), "-q", "--url", "staging.example.com")
     assert run.code == 2 and "did you mean 'https://staging.example.com'?" in run.stderr
     run = run_cli("audit", str(root / "app.py"), "-q")
-    assert run.code == 2 and "is a file, not a directory" in run.stderr
+    assert run.code == 2 and "is a file hardcheck cannot audit" in run.stderr
 
 
 def test_the_config_used_is_named_and_a_shadowed_one_is_said(tmp_path):

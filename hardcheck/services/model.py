@@ -109,6 +109,8 @@ def build(
             model.starts.extend(start.commands(entry.rel, entry.display, text))
         except start.StartError as exc:
             model.unreadable.append((entry.display, str(exc)))
+    if inventory.image is not None:
+        model.starts.append(start.image_command(inventory.image))
     model.nginx = nginx.load_tree(root, candidates, mains=set(proxies), max_size=max_file_size)
     inis = {e.rel: e for e in inventory.files() if e.rel.endswith(".ini")}
 
@@ -141,7 +143,7 @@ def build(
         python,
         {e.rel for e in inventory.files(content_only=False)},
         read,
-        root.name,
+        inventory.name,
         {name: t["root"].strip("/") or "." for name, t in configured.items() if t.get("root")},
         model.django.file if model.django and model.django.file else None,
     )

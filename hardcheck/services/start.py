@@ -186,6 +186,19 @@ def _dockerfile(path: str, text: str) -> Iterator[StartCommand]:
     )
 
 
+IMAGE_CONFIG = "image config"
+
+
+def image_command(facts: Any) -> StartCommand:
+    """An image's config starts it as its Dockerfile's final stage would: ENTRYPOINT with
+    CMD as its arguments, in its Env (`facts`: hardcheck.artifacts.image.ImageFacts)."""
+    argv = _first_command(tuple(facts.entrypoint) + tuple(facts.cmd))
+    if len(argv) >= 2 and argv[0] in ("/bin/sh", "sh", "/bin/bash", "bash") and argv[1] == "-c":
+        argv = _first_command(_split(" ".join(argv[2:])))  # `CMD cmd args`: a shell runs it
+    env, argv = _leading_env(argv)
+    return StartCommand(IMAGE_CONFIG, None, "image", facts.reference, argv, (*facts.env, *env))
+
+
 def _json_list(value: str) -> Any:
     import json
 

@@ -1,0 +1,80 @@
+"""Targets that are what ships rather than a source tree: container images (a `docker
+save` tarball, an OCI image layout, an `oci-archive` tarball) and Python release
+artifacts (wheels, sdists). Each becomes an inventory like a tree's, read from the
+archive's own headers, its readable files copied into a private temporary directory that
+is removed when the run ends."""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..inventory import Inventory
+from ..safetext import safe
+from .oci import ImageError, looks_like_image, split_transport
+
+DISTRIBUTION_SUFFIXES = (".whl", ".tar.gz", ".zip")
+
+
+@dataclass(frozen=True)
+class ArtifactTarget:
+    kind: str  # image | wheel | sdist
+    path: Path
+    tag: str = ""
+    written: str = ""  # as the user gave it
+
+    def describe(self) -> str:
+        return self.written
+
+
+class ArtifactError(Exception):
+    """The artifact cannot be read at all (the message says why): a usage error."""
+
+
+def detect(target: str) -> ArtifactTarget | None:
+    """What `target` names when it is an artifact; None for a directory to walk."""
+    transport, written_path, tag = split_transport(target)
+    path = Path(written_path)
+    if transport:
+        if not path.exists():
+            raise ArtifactError(f"image not found: {safe(written_path)}")
+        if not looks_like_image(path):
+            raise ArtifactError(
+                f"{safe(written_path)} is not a {transport} image "
+                "(no manifest.json or index.json in it)"
+            )
+        return ArtifactTarget("image", path.resolve(), tag, target)
+    if path.is_dir():
+        return (
+            ArtifactTarget("image", path.resolve(), "", target) if looks_like_image(path) else None
+        )
+    if not path.is_file():
+        return None
+    if looks_like_image(path):
+        return ArtifactTarget("image", path.resolve(), "", target)
+    from .distribution import distribution_kind
+
+    kind = distribution_kind(path)
+    return ArtifactTarget(kind, path.resolve(), "", target) if kind else None
+
+
+@contextmanager
+def opened(target: ArtifactTarget, max_file_size: int) -> Iterator[Inventory]:
+    """The artifact's inventory; its copies are removed when the block ends."""
+    with tempfile.TemporaryDirectory(prefix="hardcheck-") as tmp:  # mode 0700
+        workdir = Path(tmp)
+        try:
+            if target.kind == "image":
+                from .image import read_image
+
+                inventory = read_image(target.path, target.tag, workdir, max_file_size)
+            else:
+                from .distribution import read_distribution
+
+                inventory = read_distribution(target.path, target.kind, workdir, max_file_size)
+        except ImageError as exc:
+            raise ArtifactError(f"{safe(target.written)}: {exc}") from None
+        yield inventory
