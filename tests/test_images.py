@@ -276,3 +276,68 @@ def test_layers_after_a_bad_one_are_still_applied(tmp_path):
     assert any("layer 2" in m and "truncated or corrupt" in m for m in errors), errors
     paths = {f["location"]["path"] for f in report["findings"] if f["status"] == "fail"}
     assert "app/later.env" in paths  # layer 3 was applied and audited
+
+
+def test_opaque_whiteout_empties_the_directory_of_lower_layers(tmp_path):
+    layout = ib.write_layout(
+        tmp_path / "img",
+        [
+            ib.tar_of(
+                [
+                    ib.member("app/", tarfile.DIRTYPE, mode=0o755),
+                    ib.member("app/old.py", data=b"x = 1\n"),
+                    ib.member("app/conf/", tarfile.DIRTYPE, mode=0o755),
+                    ib.member("app/conf/prod.env", data=b"DB_PASSWORD=Rt5vW8nQ2mZ7kX4p\n"),
+                ]
+            ),
+            ib.tar_of(
+                [
+                    ib.member("app/", tarfile.DIRTYPE, mode=0o755),
+                    ib.member("app/.wh..wh..opq", data=b""),
+                    ib.member("app/new.py", data=b"y = 2\n"),
+                ]
+            ),
+        ],
+        {"User": "1000", "WorkingDir": "/app", "Cmd": ["python", "new.py"]},
+    )
+    report = run_cli("audit", str(layout), "-f", "json", "--only", "secrets").json()
+    fails = _fails(report)
+    assert [f["location"]["path"] for f in fails["SEC007"]] == ["app/conf/prod.env"]
+    assert "SEC001" not in fails and "SEC008" not in fails  # not in the final filesystem
+    assert report["run"]["inventory"]["files"] == 1  # app/new.py
+
+
+def test_start_files_copied_into_an_image_do_not_start_it(tmp_path):
+    compose = (
+        b"services:\n  web:\n    build: .\n    command: python manage.py runserver 0.0.0.0:8000\n"
+    )
+    layout = ib.write_layout(
+        tmp_path / "img",
+        [
+            ib.tar_of(
+                [
+                    ib.member("app/", tarfile.DIRTYPE, mode=0o755),
+                    ib.member("app/docker-compose.yml", data=compose),
+                    ib.member("app/Procfile", data=b"web: flask run --debug\n"),
+                    ib.member("app/app.py", data=ib.FLASK_APP.encode()),
+                ]
+            )
+        ],
+        {"User": "1000", "WorkingDir": "/app", "Cmd": ["gunicorn", "app:app"]},
+    )
+    report = run_cli("audit", str(layout), "-f", "json", "--only", "permissions").json()
+    fails = _fails(report)
+    assert "APP005" not in fails and "APP001" not in fails, fails
+    passed = {f["rule_id"] for f in report["findings"] if f["status"] == "pass"}
+    assert "APP005" in passed  # it looked: at the image config's gunicorn
+
+
+def test_a_file_that_is_not_an_image_is_a_usage_error(tmp_path):
+    plain = tmp_path / "notes.tar"
+    with tarfile.open(plain, "w") as tf:
+        info = tarfile.TarInfo("notes.txt")
+        tf.addfile(info, None)
+    run = run_cli("audit", f"oci-archive:{plain}")
+    assert run.code == 2 and "is not an image in oci-archive format" in run.stderr
+    run = run_cli("audit", str(plain))
+    assert run.code == 2 and "cannot audit" in run.stderr

@@ -43,8 +43,8 @@ def detect(target: str) -> ArtifactTarget | None:
             raise ArtifactError(f"image not found: {safe(written_path)}")
         if not looks_like_image(path):
             raise ArtifactError(
-                f"{safe(written_path)} is not a {transport} image "
-                "(no manifest.json or index.json in it)"
+                f"{safe(written_path)} is not an image in {transport} format "
+                "(no manifest.json, no oci-layout and index.json in it)"
             )
         return ArtifactTarget("image", path.resolve(), tag, target)
     if path.is_dir():

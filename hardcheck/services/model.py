@@ -110,6 +110,9 @@ def build(
         except start.StartError as exc:
             model.unreadable.append((entry.display, str(exc)))
     if inventory.image is not None:
+        # An image is started by its config (and the scripts that runs): a compose file,
+        # Procfile, manifest or Dockerfile copied into it does not start it
+        model.starts = [c for c in model.starts if c.kind in start.IMAGE_STARTS]
         model.starts.append(start.image_command(inventory.image))
     model.nginx = nginx.load_tree(root, candidates, mains=set(proxies), max_size=max_file_size)
     inis = {e.rel: e for e in inventory.files() if e.rel.endswith(".ini")}

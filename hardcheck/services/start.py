@@ -187,6 +187,7 @@ def _dockerfile(path: str, text: str) -> Iterator[StartCommand]:
 
 
 IMAGE_CONFIG = "image config"
+IMAGE_STARTS = frozenset({"image", "script"})  # what starts a container from an image
 
 
 def image_command(facts: Any) -> StartCommand:
