@@ -270,8 +270,10 @@ def _audit(
     inventory.keep_facts(results_cache, config.max_file_size, started)
     # Fingerprints are taken before suppression so a finding keeps its id either way.
     in_tests = path_spec(config.test_paths)
+    # a wheel's or sdist's tests are published with it: a secret there is not test-only
+    shipped_tests = artifact is not None and artifact.kind in ("wheel", "sdist")
     all_findings: list[Finding] = [
-        f if artifact is not None and f.audit == "secrets" else in_test_code(f, in_tests)
+        f if shipped_tests and f.audit == "secrets" else in_test_code(f, in_tests)
         for f in (
             f if f.location.service else f.in_service(services.service_for(f.location.path))
             for f in assign_fingerprints([f for r in results for f in r.findings])

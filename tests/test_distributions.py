@@ -83,7 +83,7 @@ def test_sdist_test_fixture_secret_keeps_its_severity(dist):
     assert report["run"]["inventory"]["source"] == "sdist"
     fails = _fails(report)
     fixture = fails[("SEC001", "shipit-1.2.0/tests/test_settings.py")]
-    assert fixture["severity"] in ("high", "critical")  # it ships: not downgraded as test code
+    assert fixture["severity"] in ("high", "critical")  # published with it: not downgraded
     assert ("SEC008", "shipit-1.2.0/shipit/.env") in fails
     assert AWS_KEY not in json.dumps(report)
 
