@@ -7,6 +7,7 @@ layout and a `docker save` tarball. Then, for each format:
 
   hardcheck audit IMAGE          every audit but dependencies (it asks PyPI); never cached
   tar -tvf (each layer)          GNU tar listing every layer: reading them, nothing more
+  read_image (in-process)        hardcheck's own reading of the layers, without the audits
 
 Prints key=value lines: wall seconds (median of --runs), peak RSS of hardcheck's process
 tree, and the ratio to tar. Needs umoci and skopeo (scripts/test.sh installs them) and
@@ -123,6 +124,23 @@ def tar_floor(layers: list[Path], runs: int) -> float:
     return statistics.median(times)
 
 
+def read_seconds(target: Path, runs: int) -> float:
+    """hardcheck reading the layers into its inventory alone, in a fresh process (no audit)."""
+    code = (
+        "import sys, tempfile, time; from pathlib import Path;"
+        "from hardcheck.artifacts.image import read_image;"
+        "t = time.perf_counter();"
+        "d = tempfile.TemporaryDirectory(); read_image(Path(sys.argv[1]), '', Path(d.name), 2 << 20);"
+        "print(time.perf_counter() - t)"
+    )
+    times = [
+        float(subprocess.run([sys.executable, "-c", code, str(target)], check=True,
+                             capture_output=True, text=True).stdout)
+        for _ in range(runs)
+    ]  # fmt: skip
+    return statistics.median(times)
+
+
 def docker_layers(docker: Path, workdir: Path) -> list[Path]:
     """The docker-save tarball's layer tars, unpacked once for tar to list them."""
     out = workdir / "docker-unpacked"
@@ -153,14 +171,13 @@ def main() -> int:
     ):
         size = sum(p.stat().st_size for p in layers)
         runs = [
-            measured(
-                [str(BIN / "hardcheck"), "audit", str(target), "-f", "json", "-o", str(report)]
-            )
+            measured([str(BIN / "hardcheck"), "audit", str(target), *AUDIT_ARGS, "-o", str(report)])
             for _ in range(args.runs)
         ]
         wall = statistics.median(m.wall for m in runs)
         rss = max(m.peak_rss for m in runs)
         floor = tar_floor(layers, args.runs)
+        read = read_seconds(target, args.runs)
         data = json.loads(report.read_text())
         inv = data["run"]["inventory"]
         print(
@@ -169,7 +186,10 @@ def main() -> int:
         )
         print(
             f"{fmt}: hardcheck_s={wall:.2f} tar_tvf_s={floor:.2f} ratio={wall / floor:.2f} "
-            f"peak_rss_mb={rss / (1 << 20):.0f}"
+            f"read_layers_s={read:.2f} read_ratio={read / floor:.2f} "
+            f"peak_rss_mb={rss / (1 << 20):.0f} "
+            f"runs_s={','.join(f'{m.wall:.2f}' for m in runs)} "
+            f"runs_rss_mb={','.join(str(m.peak_rss >> 20) for m in runs)}"
         )
     return 0
 

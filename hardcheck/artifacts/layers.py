@@ -14,6 +14,8 @@ kept apart (`removed`): it is still in the image for anyone who pulls it.
 
 from __future__ import annotations
 
+import contextlib
+import io
 import os
 import re
 import stat
@@ -26,7 +28,7 @@ from typing import IO
 from ..inventory import DEFAULT_EXCLUDED_DIRS
 from ..safetext import display_path
 from .oci import ImageError, Layer
-from .streams import Budget, LimitExceeded, Unsupported, decompressed
+from .streams import Budget, LimitExceeded, Unsupported, compression_of, decompressed
 
 WHITEOUT = ".wh."
 OPAQUE = ".wh..wh..opq"
@@ -110,6 +112,7 @@ class Rootfs:
     layer_entries: dict[int, int] = field(default_factory=dict)
     _blobs: int = 0
     _entries: int = 0
+    _in_layer: int = 0
     _removed_blobs: list[tuple[str, str, int]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
@@ -119,22 +122,18 @@ class Rootfs:
 
     # --- reading a layer ------------------------------------------------------------------
     def apply(self, layer: Layer) -> None:
-        count = 0
+        self._in_layer = 0
         try:
-            with layer.open() as raw, decompressed(raw, self.budget) as stream:
-                tf = tarfile.open(fileobj=stream, mode="r|")  # noqa: SIM115 - closed below
-                with tf:
-                    while True:
-                        member = tf.next()
-                        if member is None:
-                            break
-                        tf.members.clear()  # type: ignore[attr-defined]  # else it keeps every header
-                        count += 1
-                        if self._entries + count > self.budget.limits.max_entries:
-                            raise LimitExceeded(
-                                f"the image holds over {self.budget.limits.max_entries} entries"
-                            )
-                        self._entry(tf, member, layer.index)
+            with contextlib.ExitStack() as stack:
+                raw = stack.enter_context(layer.open())
+                if _plain_and_seekable(raw):
+                    # an uncompressed layer (a docker save's): skipping a member is a seek
+                    tf = tarfile.open(fileobj=raw, mode="r:")  # noqa: SIM115 - the stack closes it
+                else:
+                    stream = stack.enter_context(decompressed(raw, self.budget))
+                    tf = tarfile.open(fileobj=stream, mode="r|")  # noqa: SIM115 - as above
+                stack.enter_context(tf)
+                self._members(tf, layer)
         except (LimitExceeded, Unsupported) as exc:
             self.problems.append((layer.name, f"not read to the end: {exc}"))
         except ImageError as exc:
@@ -144,11 +143,23 @@ class Rootfs:
                 (
                     layer.name,
                     f"is truncated or corrupt ({type(exc).__name__}: {exc}); "
-                    f"the {count} entries before that were audited",
+                    f"the {self._in_layer} entries before that were audited",
                 )
             )
-        self.layer_entries[layer.index] = count
-        self._entries += count
+        self.layer_entries[layer.index] = self._in_layer
+        self._entries += self._in_layer
+
+    def _members(self, tf: tarfile.TarFile, layer: Layer) -> None:
+        member = tf.next()  # the first member, read when the TarFile opened, comes first
+        while member is not None:
+            tf.members.clear()  # type: ignore[attr-defined]  # else it keeps every header
+            self._in_layer += 1
+            if self._entries + self._in_layer > self.budget.limits.max_entries:
+                raise LimitExceeded(
+                    f"the image holds over {self.budget.limits.max_entries} entries"
+                )
+            self._entry(tf, member, layer.index)
+            member = tf.next()
 
     def _entry(self, tf: tarfile.TarFile, member: tarfile.TarInfo, layer: int) -> None:
         rel = self.safe_name(member.name, layer)
@@ -371,3 +382,13 @@ class Rootfs:
                 (display_path(rel), f"cannot be copied for reading: {exc.strerror}")
             )
             return False
+
+
+def _plain_and_seekable(raw: IO[bytes]) -> bool:
+    try:
+        where = raw.tell()
+        head = raw.read(6)
+        raw.seek(where)
+    except (OSError, AttributeError, io.UnsupportedOperation):
+        return False
+    return compression_of(head) == "none"
