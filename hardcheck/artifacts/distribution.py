@@ -9,7 +9,7 @@ import tarfile
 import zipfile
 from pathlib import Path
 
-from ..inventory import Entry, Inventory
+from ..inventory import Inventory
 from ..safetext import display_path, safe
 from .layers import Node, Rootfs
 from .oci import ImageError, Layer
@@ -36,25 +36,7 @@ def read_distribution(path: Path, kind: str, workdir: Path, max_file_size: int) 
     else:
         fs.apply(Layer(1, "", kind, path.stat().st_size, lambda: path.open("rb")))
     root, _removed, placed = fs.materialise()
-    entries = []
-    for rel in sorted(fs.nodes):
-        node = fs.nodes[rel]
-        if not rel:
-            continue
-        display = display_path(rel)
-        entries.append(
-            Entry(
-                rel=rel,
-                display=rel if display == rel else display,
-                kind=node.kind,
-                mode=node.mode,
-                uid=node.uid,
-                gid=node.gid,
-                size=node.size,
-                content=node.kind == "file",
-                link_target=node.link,
-            )
-        )
+    entries = fs.entries(lambda rel: True)  # a release artifact is all the service's own
     inv = Inventory(root=root, entries=entries, source=kind, root_uid=0)
     inv.note = safe(f"{kind} {path.name}: {sum(1 for e in entries if e.kind == 'file')} file(s)")
     inv.label = _project(path.name)

@@ -8,9 +8,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..inventory import Entry, Inventory, path_spec
+from ..inventory import Inventory, path_spec
 from ..readers.secretfiles import NOT_SECRET_PATTERNS, SECRET_FILE_PATTERNS
-from ..safetext import display_path, safe
+from ..safetext import safe
 from .layers import PACKAGE_LISTS, Removed, Rootfs, base_system_path
 from .oci import ImageSource, open_image
 from .streams import Budget, Limits
@@ -89,31 +89,9 @@ def read_image(path: Path, tag: str, workdir: Path, max_file_size: int) -> Inven
     root, removed_root, placed = fs.materialise()
     owned = _package_files(fs, workdir, placed)
     venvs = tuple(rel[: -len("pyvenv.cfg")] for rel in fs.nodes if rel.endswith("/pyvenv.cfg"))
-    entries = []
-    for rel in sorted(fs.nodes):
-        if not rel:
-            continue
-        node = fs.nodes[rel]
-        content = (
-            node.kind == "file"
-            and not base_system_path(rel)
-            and rel not in owned
-            and not rel.startswith(venvs)
-        )
-        display = display_path(rel)
-        entries.append(
-            Entry(
-                rel=rel,
-                display=rel if display == rel else display,
-                kind=node.kind,
-                mode=node.mode,
-                uid=node.uid,
-                gid=node.gid,
-                size=node.size,
-                content=content,
-                link_target=node.link,
-            )
-        )
+    entries = fs.entries(
+        lambda rel: not base_system_path(rel) and rel not in owned and not rel.startswith(venvs)
+    )
     facts = _facts(source, fs, removed_root, len(owned))
     inv = Inventory(root=root, entries=entries, source="image", root_uid=0)
     inv.note = safe(f"{source.format} {source.reference}: {len(source.layers)} layer(s)")

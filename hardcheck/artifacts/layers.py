@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
-from ..inventory import DEFAULT_EXCLUDED_DIRS
+from ..inventory import DEFAULT_EXCLUDED_DIRS, Entry
 from ..safetext import display_path
 from .oci import ImageError, Layer
 from .streams import Budget, LimitExceeded, Unsupported, compression_of, decompressed
@@ -351,6 +351,29 @@ class Rootfs:
             self.removed.append(Removed(rel, node.layer, layer, "", node.size))
 
     # --- the result -----------------------------------------------------------------------
+    def entries(self, content: Callable[[str], bool]) -> list[Entry]:
+        """The final filesystem as inventory entries; `content`: which files are the service's."""
+        out = []
+        for rel in sorted(self.nodes):
+            if not rel:
+                continue  # the root itself
+            node = self.nodes[rel]
+            display = display_path(rel)
+            out.append(
+                Entry(
+                    rel=rel,
+                    display=rel if display == rel else display,
+                    kind=node.kind,
+                    mode=node.mode,
+                    uid=node.uid,
+                    gid=node.gid,
+                    size=node.size,
+                    content=node.kind == "file" and content(rel),
+                    link_target=node.link,
+                )
+            )
+        return out
+
     def materialise(self) -> tuple[Path, Path, frozenset[str]]:
         """Move each surviving copy to its path under `root`, each removed one under
         `removed/L<layer>/`; the paths of the copies that are now in `root`."""
