@@ -341,3 +341,37 @@ def test_a_file_that_is_not_an_image_is_a_usage_error(tmp_path):
     assert run.code == 2 and "is not an image in oci-archive format" in run.stderr
     run = run_cli("audit", str(plain))
     assert run.code == 2 and "cannot audit" in run.stderr
+
+
+def test_an_image_report_in_every_format_validates_and_leaks_nothing(insecure, tmp_path):
+    from jsonschema import Draft202012Validator, validators
+
+    formats = (
+        "json",
+        "sarif",
+        "junit",
+        "markdown",
+        "openmetrics",
+        "html",
+        "codequality",
+        "gitlab-sast",
+    )
+    args = [a for fmt in formats for a in ("-f", f"{fmt}:{tmp_path / fmt}")]
+    run = run_cli(
+        "audit", insecure.targets()["docker-archive"], "--only", "permissions,secrets", *args
+    )
+    assert run.code == 1, run.stderr
+    report = json.loads((tmp_path / "json").read_text())
+    schema = json.loads((Path(__file__).parents[1] / "hardcheck/report/schema.json").read_text())
+    validator = validators.validator_for(schema, default=Draft202012Validator)
+    assert not list(validator(schema).iter_errors(report))
+    sarif = json.loads((tmp_path / "sarif").read_text())
+    uris = {
+        loc["physicalLocation"]["artifactLocation"]["uri"]
+        for result in sarif["runs"][0]["results"]
+        for loc in result.get("locations", [])
+    }
+    assert "app/.env" in uris
+    for fmt in formats:
+        text = (tmp_path / fmt).read_text()
+        assert SECRET_VALUE not in text and HISTORY_PASSWORD not in text, fmt

@@ -110,6 +110,7 @@ KNOWN_SCHEMAS = {
     "1.4.0": "223ae2f32d596ae1ebc4fe00424ae882ad537e11e4d040f185db33e2377dd996",  # + location.test_code, summary.in_test_code
     "1.5.0": "9d4a3f98ec623f8f81939a57e540ee08b3c5766782a127c2b66faa1a463cade4",  # + run.fail_on never
     "1.6.0": "5a78def0e80d312b4203e3789af66ed4f50f00e37ac68609c54869991fa53e7c",  # + run.id
+    "1.7.0": "f21517759726988482412e901b2184ae57c97a735c61f2371d3822505709f581",  # + inventory.source image, wheel, sdist
 }
 
 

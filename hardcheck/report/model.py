@@ -25,7 +25,7 @@ from ..model import (
     gate_label,
 )
 
-SCHEMA_VERSION = "1.6.0"
+SCHEMA_VERSION = "1.7.0"
 PENALTY = {
     Severity.CRITICAL: 25,
     Severity.HIGH: 15,
