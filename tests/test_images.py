@@ -174,6 +174,16 @@ def test_hardened_image_has_none(hardened, fmt):
     } <= passed
 
 
+def _digest_tree(root: Path) -> dict[str, tuple[int, str]]:
+    import hashlib
+
+    return {
+        str(p.relative_to(root)): (p.stat().st_mode, hashlib.sha256(p.read_bytes()).hexdigest())
+        for p in sorted(root.rglob("*"))
+        if p.is_file()
+    }
+
+
 def _peak_rss_of(argv: list[str], env: dict) -> tuple[subprocess.CompletedProcess, int, float]:
     """Run `argv` in a fresh process; its peak resident memory (bytes) and wall time."""
     probe = (
@@ -221,6 +231,7 @@ def test_hostile_image_is_reported_bounded_and_writes_nothing_outside(tmp_path):
     )
     private_tmp = tmp_path / "tmp"
     private_tmp.mkdir()
+    before = _digest_tree(layout)
     env = {**os.environ, "TMPDIR": str(private_tmp)}
     argv = [
         sys.executable,
@@ -249,6 +260,7 @@ def test_hostile_image_is_reported_bounded_and_writes_nothing_outside(tmp_path):
     assert rss < 200 << 20, f"peak RSS {rss >> 20} MiB"
     assert seconds < 120
     assert list(private_tmp.iterdir()) == []  # the private copies are gone
+    assert _digest_tree(layout) == before  # the image is never modified
     assert not list(Path("/tmp").glob(f"{escape}*"))
     assert not Path("/etc/cron.d", escape).exists()
 
