@@ -114,7 +114,9 @@ def _inventory(root: Path, artifact: ArtifactTarget | None, config: Config) -> I
         yield build_inventory(root, config.include, config.exclude)
         return
     try:
-        with artifacts.opened(artifact, config.max_file_size) as inventory:
+        with artifacts.opened(
+            artifact, config.max_file_size, config.include, config.exclude
+        ) as inventory:
             yield inventory
     except artifacts.ArtifactError as exc:
         raise ConfigError(str(exc)) from None

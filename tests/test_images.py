@@ -387,3 +387,66 @@ def test_an_image_report_in_every_format_validates_and_leaks_nothing(insecure, t
     for fmt in formats:
         text = (tmp_path / fmt).read_text()
         assert SECRET_VALUE not in text and HISTORY_PASSWORD not in text, fmt
+
+
+def _small_image(tmp_path: Path) -> Path:
+    return ib.write_layout(
+        tmp_path / "img",
+        [
+            ib.tar_of(
+                [
+                    ib.member("app/", tarfile.DIRTYPE, mode=0o755),
+                    ib.member("app/app.py", data=b"x = 1\n"),
+                    ib.member("app/fixtures/", tarfile.DIRTYPE, mode=0o755),
+                    ib.member("app/fixtures/prod.env", data=b"API_TOKEN=Wm3kR8vQ5nZ2xB7p\n"),
+                ]
+            )
+        ],
+        {"User": "1000", "WorkingDir": "/app"},
+    )
+
+
+def test_an_image_is_narrowed_by_the_config_in_the_current_directory(tmp_path):
+    layout = _small_image(tmp_path)
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "hardcheck.toml").write_text('exclude = ["app/fixtures/"]\n')
+    plain = _fails(run_cli("audit", str(layout), "-f", "json", "--only", "secrets").json())
+    narrowed = run_cli("audit", str(layout), "-f", "json", "--only", "secrets", cwd=project).json()
+    assert "SEC008" in plain
+    assert "SEC008" not in _fails(narrowed)
+    assert narrowed["run"]["inventory"]["excluded"] >= 1
+
+
+def test_history_option_on_an_image_is_a_skip_not_an_error(tmp_path):
+    run = run_cli(
+        "audit", str(_small_image(tmp_path)), "-f", "json", "--only", "secrets", "--history", "5"
+    )
+    items = {f["rule_id"]: f for f in run.json()["findings"] if f["rule_id"] == "SEC004"}
+    assert items["SEC004"]["status"] == "skip"
+    assert "no git history" in items["SEC004"]["message"]
+
+
+def test_a_multi_platform_index_is_read_for_linux_amd64(tmp_path):
+    layout = _small_image(tmp_path)
+    index = json.loads((layout / "index.json").read_text())
+    amd64 = dict(index["manifests"][0], platform={"architecture": "amd64", "os": "linux"})
+    arm64 = dict(
+        amd64, platform={"architecture": "arm64", "os": "linux"}, digest="sha256:" + "1" * 64
+    )
+    nested = json.dumps({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.index.v1+json",
+                         "manifests": [arm64, amd64]}).encode()  # fmt: skip
+    import hashlib
+
+    digest = hashlib.sha256(nested).hexdigest()
+    (layout / "blobs/sha256" / digest).write_bytes(nested)
+    index["manifests"] = [
+        {"mediaType": "application/vnd.oci.image.index.v1+json", "digest": f"sha256:{digest}",
+         "size": len(nested), "annotations": {"org.opencontainers.image.ref.name": ib.TAG}}
+    ]  # fmt: skip
+    (layout / "index.json").write_text(json.dumps(index))
+    report = run_cli("audit", f"oci:{layout}:{ib.TAG}", "-f", "json", "--only", "secrets").json()
+    assert report["run"]["inventory"]["files"] == 2
+    assert "lists 2 manifests; audited" in report["run"]["inventory"]["note"]
+    run = run_cli("audit", f"oci:{layout}:nosuchtag")
+    assert run.code == 2 and "no manifest tagged 'nosuchtag'" in run.stderr

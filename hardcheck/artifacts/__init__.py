@@ -12,7 +12,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..inventory import Inventory
+from ..inventory import Inventory, path_spec
 from ..safetext import safe
 from .oci import ImageError, looks_like_image, split_transport
 
@@ -62,8 +62,14 @@ def detect(target: str) -> ArtifactTarget | None:
 
 
 @contextmanager
-def opened(target: ArtifactTarget, max_file_size: int) -> Iterator[Inventory]:
-    """The artifact's inventory; its copies are removed when the block ends."""
+def opened(
+    target: ArtifactTarget,
+    max_file_size: int,
+    include: tuple[str, ...] = (),
+    exclude: tuple[str, ...] = (),
+) -> Iterator[Inventory]:
+    """The artifact's inventory, narrowed by the config's include/exclude patterns as a
+    tree's walk is; its copies are removed when the block ends."""
     with tempfile.TemporaryDirectory(prefix="hardcheck-") as tmp:  # mode 0700
         workdir = Path(tmp)
         try:
@@ -77,4 +83,25 @@ def opened(target: ArtifactTarget, max_file_size: int) -> Iterator[Inventory]:
                 inventory = read_distribution(target.path, target.kind, workdir, max_file_size)
         except ImageError as exc:
             raise ArtifactError(f"{safe(target.written)}: {exc}") from None
+        _narrow(inventory, include, exclude)
         yield inventory
+
+
+def _narrow(inventory: Inventory, include: tuple[str, ...], exclude: tuple[str, ...]) -> None:
+    if not include and not exclude:
+        return
+    include_spec = path_spec(include) if include else None
+    exclude_spec = path_spec(exclude) if exclude else None
+    kept = []
+    for entry in inventory.entries:
+        match = entry.rel + "/" if entry.kind == "dir" else entry.rel
+        dropped = (exclude_spec is not None and exclude_spec.match_file(match)) or (
+            entry.kind != "dir"
+            and include_spec is not None
+            and not include_spec.match_file(entry.rel)
+        )
+        if dropped:
+            inventory.excluded += 1
+        else:
+            kept.append(entry)
+    inventory.entries = kept

@@ -94,7 +94,11 @@ def read_image(path: Path, tag: str, workdir: Path, max_file_size: int) -> Inven
     )
     facts = _facts(source, fs, removed_root, len(owned))
     inv = Inventory(root=root, entries=entries, source="image", root_uid=0)
-    inv.note = safe(f"{source.format} {source.reference}: {len(source.layers)} layer(s)")
+    inv.note = safe(
+        "; ".join(
+            [f"{source.format} {source.reference}: {len(source.layers)} layer(s)", *source.notes]
+        )
+    )
     inv.label = _label(source.reference)
     inv.extracted = placed
     inv.image = facts

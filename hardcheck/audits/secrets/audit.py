@@ -126,6 +126,9 @@ class SecretsAudit(Audit):
     def run(self, ctx: AuditContext) -> AuditOutput:
         opts = ctx.options
         history_depth = int(opts.get("history", 0))
+        artifact = ctx.inventory.extracted is not None
+        if artifact:
+            history_depth = 0  # an artifact holds no git history (an image's removed files: SEC007)
         findings: list[Finding] = []
         cov = Coverage()
         files = self.select(ctx)
@@ -156,6 +159,8 @@ class SecretsAudit(Audit):
             )
             present = {(h.rel, h.kid) for h in scanned}
             findings.extend(self.history_findings(ctx, history.hits, present))
+        elif artifact:
+            cov.skip(HISTORY, "not applicable: an artifact holds no git history")
         else:
             cov.skip(HISTORY, "history scan not requested (--history N or [secrets] history = N)")
         findings.extend(self.committed_files(ctx, cov))
