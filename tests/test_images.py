@@ -450,3 +450,33 @@ def test_a_multi_platform_index_is_read_for_linux_amd64(tmp_path):
     assert "lists 2 manifests; audited" in report["run"]["inventory"]["note"]
     run = run_cli("audit", f"oci:{layout}:nosuchtag")
     assert run.code == 2 and "no manifest tagged 'nosuchtag'" in run.stderr
+
+
+def test_nginx_in_an_image_is_read_as_nginx_reads_it(tmp_path):
+    """A package's nginx.conf (dpkg lists it) is still how the proxy behaves, and its
+    absolute includes point inside the image."""
+    main = b"events {}\nhttp {\n  include /etc/nginx/conf.d/*.conf;\n}\n"
+    site = b"server {\n  listen 80;\n  client_max_body_size 5m;\n  location / { proxy_pass http://127.0.0.1:8000; }\n}\n"
+    layout = ib.write_layout(
+        tmp_path / "img",
+        [
+            ib.tar_of(
+                [
+                    ib.member("etc/nginx/nginx.conf", data=main),
+                    ib.member("etc/nginx/conf.d/app.conf", data=site),
+                    ib.member(
+                        "var/lib/dpkg/info/nginx.list",
+                        data=b"/etc/nginx/nginx.conf\n/usr/sbin/nginx\n",
+                    ),
+                    ib.member("app/app.py", data=ib.FLASK_APP.encode()),
+                ]
+            )
+        ],
+        {
+            "User": "1000",
+            "WorkingDir": "/app",
+            "Cmd": ["gunicorn", "-b", "127.0.0.1:8000", "app:app"],
+        },
+    )
+    fails = _fails(run_cli("audit", str(layout), "-f", "json", "--only", "uploads").json())
+    assert "nginx allows 5 MiB" in fails["UPL005"][0]["message"]  # both layers of the path seen

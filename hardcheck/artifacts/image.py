@@ -15,6 +15,10 @@ from .layers import PACKAGE_LISTS, Removed, Rootfs, base_system_path
 from .oci import ImageSource, open_image
 from .streams import Budget, Limits
 
+# What the servers in an image read however they were installed: nginx's own config (a
+# package's conffile, edited by the build) is how the proxy in front behaves.
+SERVICE_CONFIG = ("etc/nginx/", "etc/supervisor/", "etc/uwsgi/", "etc/gunicorn/")
+
 
 @dataclass(frozen=True)
 class ImageFacts:
@@ -90,7 +94,10 @@ def read_image(path: Path, tag: str, workdir: Path, max_file_size: int) -> Inven
     owned = _package_files(fs, workdir, placed)
     venvs = tuple(rel[: -len("pyvenv.cfg")] for rel in fs.nodes if rel.endswith("/pyvenv.cfg"))
     entries = fs.entries(
-        lambda rel: not base_system_path(rel) and rel not in owned and not rel.startswith(venvs)
+        lambda rel: (
+            rel.startswith(SERVICE_CONFIG)
+            or (not base_system_path(rel) and rel not in owned and not rel.startswith(venvs))
+        )
     )
     facts = _facts(source, fs, removed_root, len(owned))
     inv = Inventory(root=root, entries=entries, source="image", root_uid=0)

@@ -50,6 +50,8 @@ class NginxConfig:
     errors: list[tuple[str, int | None, str]] = field(default_factory=list)
     snippet: bool = False  # no main config in the tree: read as if inside http { }
     max_size: int = 2 * 1024 * 1024  # an included file larger than this is not read
+    # the tree is a whole filesystem (an image's): an absolute include is under its root
+    rooted: bool = False
 
 
 @dataclass
@@ -103,9 +105,14 @@ DEFAULT_MAX_SIZE = 2 * 1024 * 1024
 
 
 def load(
-    root: Path, rel: str, *, snippet: bool = False, max_size: int = DEFAULT_MAX_SIZE
+    root: Path,
+    rel: str,
+    *,
+    snippet: bool = False,
+    max_size: int = DEFAULT_MAX_SIZE,
+    rooted: bool = False,
 ) -> NginxConfig:
-    cfg = NginxConfig(main=rel, snippet=snippet, max_size=max_size)
+    cfg = NginxConfig(main=rel, snippet=snippet, max_size=max_size, rooted=rooted)
     real_root = os.path.realpath(root)
     here = os.path.dirname(os.path.join(root, rel))
     # a main config's includes are relative to its directory (the prefix); a snippet's
@@ -167,7 +174,10 @@ def _expand(root, real_root, prefixes, directives: list[Directive], cfg, chain) 
 
 def _include(root, real_root, prefixes, d: Directive, cfg, chain) -> list[Directive]:
     pattern = d.args[0]
-    bases = [pattern] if os.path.isabs(pattern) else [os.path.join(p, pattern) for p in prefixes]
+    if os.path.isabs(pattern):
+        bases = [os.path.join(root, pattern.lstrip("/")) if cfg.rooted else pattern]
+    else:
+        bases = [os.path.join(p, pattern) for p in prefixes]
     matches: list[str] = []
     for base in bases:
         matches = sorted(glob.glob(base))
@@ -249,21 +259,27 @@ def load_tree(
     candidates: list[tuple[str, str]],
     mains: set[str] | None = None,
     max_size: int = DEFAULT_MAX_SIZE,
+    rooted: bool = False,
 ) -> NginxTree:
     """The nginx configuration among (rel, text) candidates, as nginx would load it.
     `mains`: files the user's config names as a proxy's config, loaded whatever they look
-    like (as a snippet when they hold no http or events block)."""
+    like (as a snippet when they hold no http or events block). `rooted`: the tree is a
+    whole filesystem (an image's), where nginx's absolute includes point."""
     named = mains or set()
     nginxish = [(r, t) for r, t in candidates if r in named or looks_like_nginx(r, t)]
     found = [rel for rel, text in nginxish if is_main_config(text)]
     snippets = [rel for rel, text in nginxish if rel in named and not is_main_config(text)]
     if found or snippets:
-        configs = [load(root, rel, max_size=max_size) for rel in found]
-        configs += [load(root, rel, snippet=True, max_size=max_size) for rel in snippets]
+        configs = [load(root, rel, max_size=max_size, rooted=rooted) for rel in found]
+        configs += [
+            load(root, rel, snippet=True, max_size=max_size, rooted=rooted) for rel in snippets
+        ]
         included = included_files(configs)
         configs = [c for c in configs if c.main not in included]
     else:
-        configs = [load(root, rel, snippet=True, max_size=max_size) for rel, _ in nginxish]
+        configs = [
+            load(root, rel, snippet=True, max_size=max_size, rooted=rooted) for rel, _ in nginxish
+        ]
         included = included_files(configs)
         configs = [c for c in configs if c.main not in included]
     live = {f for c in configs for f in c.files}

@@ -114,7 +114,13 @@ def build(
         # Procfile, manifest or Dockerfile copied into it does not start it
         model.starts = [c for c in model.starts if c.kind in start.IMAGE_STARTS]
         model.starts.append(start.image_command(inventory.image))
-    model.nginx = nginx.load_tree(root, candidates, mains=set(proxies), max_size=max_file_size)
+    model.nginx = nginx.load_tree(
+        root,
+        candidates,
+        mains=set(proxies),
+        max_size=max_file_size,
+        rooted=inventory.image is not None,
+    )
     inis = {e.rel: e for e in inventory.files() if e.rel.endswith(".ini")}
 
     def read_ini(rel: str) -> str | None:
