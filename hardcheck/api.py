@@ -172,6 +172,16 @@ def in_test_code(f: Finding, spec) -> Finding:
     )
 
 
+def _real_credential(f: Finding) -> bool:
+    """A secrets finding a detector recognised by its shape (a provider token, a key), not
+    only by a password-like name: in a published package's tests, `password = "incorrect"`
+    is a fixture; an AWS key is a leak."""
+    return f.audit == "secrets" and (f.upstream_id or "") not in NAME_ONLY_DETECTORS
+
+
+NAME_ONLY_DETECTORS = frozenset({"KeywordDetector"})
+
+
 def audit(
     target: str | os.PathLike[str] = ".",
     *,
@@ -275,7 +285,7 @@ def _audit(
     # a wheel's or sdist's tests are published with it: a secret there is not test-only
     shipped_tests = artifact is not None and artifact.kind in ("wheel", "sdist")
     all_findings: list[Finding] = [
-        f if shipped_tests and f.audit == "secrets" else in_test_code(f, in_tests)
+        f if shipped_tests and _real_credential(f) else in_test_code(f, in_tests)
         for f in (
             f if f.location.service else f.in_service(services.service_for(f.location.path))
             for f in assign_fingerprints([f for r in results for f in r.findings])
