@@ -480,3 +480,19 @@ def test_nginx_in_an_image_is_read_as_nginx_reads_it(tmp_path):
     )
     fails = _fails(run_cli("audit", str(layout), "-f", "json", "--only", "uploads").json())
     assert "nginx allows 5 MiB" in fails["UPL005"][0]["message"]  # both layers of the path seen
+
+
+def test_a_secret_in_a_file_a_later_layer_replaced_is_still_found(tmp_path):
+    layout = ib.write_layout(
+        tmp_path / "img",
+        [
+            ib.tar_of([ib.member("app/prod.env", data=b"DB_PASSWORD=Lk8vR3mQ6zX2wN9p\n")]),
+            ib.tar_of([ib.member("app/prod.env", data=b"DB_PASSWORD=changeme\n")]),
+        ],
+        {"User": "1000", "WorkingDir": "/app"},
+    )
+    fails = _fails(run_cli("audit", str(layout), "-f", "json", "--only", "secrets").json())
+    (removed,) = fails["SEC007"]
+    assert removed["location"]["path"] == "app/prod.env"
+    assert "layer 1 added and layer 2 replaced" in removed["message"]
+    assert "SEC001" not in fails  # the final file holds a placeholder

@@ -15,6 +15,7 @@ kept apart (`removed`): it is still in the image for anyone who pulls it.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import io
 import os
 import re
@@ -95,6 +96,7 @@ class Removed:
     by_layer: int  # the layer that deleted or replaced it
     copy: str  # path of its private copy, relative to the removed-files root
     size: int
+    replaced: bool = False  # overwritten by a new file, not deleted
 
 
 @dataclass
@@ -348,7 +350,7 @@ class Rootfs:
         self.children.get(parent, set()).discard(base)
         if node.kind == "file" and node.blob is not None:
             self._removed_blobs.append((rel, node.blob, node.layer))
-            self.removed.append(Removed(rel, node.layer, layer, "", node.size))
+            self.removed.append(Removed(rel, node.layer, layer, "", node.size, not below))
 
     # --- the result -----------------------------------------------------------------------
     def entries(self, content: Callable[[str], bool]) -> list[Entry]:
@@ -388,7 +390,7 @@ class Rootfs:
         for (rel, blob, added), entry in zip(self._removed_blobs, self.removed):
             copy = f"L{added}/{rel}"
             if self._place(blob, gone, copy):
-                kept.append(Removed(entry.path, entry.layer, entry.by_layer, copy, entry.size))
+                kept.append(dataclasses.replace(entry, copy=copy))
         self.removed = kept
         return root, gone, frozenset(placed)
 

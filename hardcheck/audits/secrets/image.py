@@ -69,7 +69,7 @@ def _removed(ctx: AuditContext, cov: Coverage, facts) -> list[Finding]:
         for _rel, why in result.errors:
             cov.could_not_read(REMOVED, display_path(gone.path), why)
         for h in result.hits:
-            verb = "deleted" if gone.by_layer else "replaced"
+            verb = "replaced" if gone.replaced else "deleted"
             out.append(
                 _finding(
                     ctx, REMOVED, h,
