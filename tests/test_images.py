@@ -496,3 +496,34 @@ def test_a_secret_in_a_file_a_later_layer_replaced_is_still_found(tmp_path):
     assert removed["location"]["path"] == "app/prod.env"
     assert "layer 1 added and layer 2 replaced" in removed["message"]
     assert "SEC001" not in fails  # the final file holds a placeholder
+
+
+def test_the_python_distributions_an_image_installed_are_audited(tmp_path):
+    vulndb = Path(__file__).parents[1] / "sample_configs" / "vulndb"
+    metadata = b"Metadata-Version: 2.1\nName: PyYAML\nVersion: 5.0\n\nYAML parser\nVersion: 9.9\n"
+    site = "usr/local/lib/python3.11/site-packages"
+    layout = ib.write_layout(
+        tmp_path / "img",
+        [
+            ib.tar_of(
+                [
+                    ib.member(f"{site}/PyYAML-5.0.dist-info/METADATA", data=metadata),
+                    ib.member(f"{site}/yaml/__init__.py", data=b"import os\nos.system('x')\n"),
+                    ib.member("app/app.py", data=b"import yaml\n"),
+                ]
+            )
+        ],
+        {"User": "1000", "WorkingDir": "/app"},
+    )
+    run = run_cli(
+        "audit", str(layout), "-f", "json", "--only", "dependencies,code", "--vuln-db", str(vulndb)
+    )  # fmt: skip
+    report = run.json()
+    vulnerable = [
+        f for f in report["findings"] if f["rule_id"] == "DEP001" and f["status"] == "fail"
+    ]
+    assert vulnerable, [f["message"] for f in report["findings"]]
+    assert all(f["location"]["path"] == f"{site}/PyYAML-5.0.dist-info/METADATA" for f in vulnerable)
+    assert "5.0" in vulnerable[0]["message"]
+    # the installed library is read for its version, never audited as the service's code
+    assert not [f for f in report["findings"] if f["audit"] == "code" and f["status"] == "fail"]

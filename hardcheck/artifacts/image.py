@@ -3,6 +3,7 @@ owners their headers record) and the facts of its config that only an image has.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -11,7 +12,7 @@ from typing import Any
 from ..inventory import Inventory, path_spec
 from ..readers.secretfiles import NOT_SECRET_PATTERNS, SECRET_FILE_PATTERNS
 from ..safetext import safe
-from .layers import PACKAGE_LISTS, Removed, Rootfs, base_system_path
+from .layers import INSTALLED_METADATA, PACKAGE_LISTS, Removed, Rootfs, base_system_path
 from .oci import ImageSource, open_image
 from .streams import Budget, Limits
 
@@ -39,6 +40,9 @@ class ImageFacts:
     unsafe: tuple[tuple[str, str, int], ...] = ()  # (path as written, why, layer)
     problems: tuple[tuple[str, str], ...] = ()  # (where, why): what could not be read
     package_files: int = 0  # files the OS package lists name
+    installed: tuple[
+        tuple[str, str, str], ...
+    ] = ()  # Python distributions: (name, version, METADATA)
     notes: tuple[str, ...] = field(default_factory=tuple)
 
     @property
@@ -99,7 +103,9 @@ def read_image(path: Path, tag: str, workdir: Path, max_file_size: int) -> Inven
             or (not base_system_path(rel) and rel not in owned and not rel.startswith(venvs))
         )
     )
-    facts = _facts(source, fs, removed_root, len(owned))
+    facts = dataclasses.replace(
+        _facts(source, fs, removed_root, len(owned)), installed=_installed(workdir, placed)
+    )
     inv = Inventory(root=root, entries=entries, source="image", root_uid=0)
     inv.note = safe(
         "; ".join(
@@ -111,6 +117,27 @@ def read_image(path: Path, tag: str, workdir: Path, max_file_size: int) -> Inven
     inv.image = facts
     inv.problems.extend(fs.problems)
     return inv
+
+
+def _installed(workdir: Path, placed: frozenset[str]) -> tuple[tuple[str, str, str], ...]:
+    """(Name, Version, path) of each installed distribution whose METADATA was copied."""
+    out = []
+    for rel in sorted(placed):
+        if not INSTALLED_METADATA.search(rel):
+            continue
+        try:
+            with open(workdir / "root" / rel, encoding="utf-8", errors="replace") as fh:
+                head = fh.read(16384).split("\n\n", 1)[0]  # the headers come first
+        except OSError:
+            continue
+        fields = {}
+        for line in head.splitlines():
+            key, sep, value = line.partition(":")
+            if sep and key in ("Name", "Version") and key not in fields:
+                fields[key] = value.strip()
+        if fields.get("Name") and fields.get("Version"):
+            out.append((fields["Name"], fields["Version"], rel))
+    return tuple(out)
 
 
 def _label(reference: str) -> str:

@@ -47,6 +47,8 @@ SYSTEM_UNDER_USR_LOCAL = (
 # a Python installation's library (the standard library, installed distributions)
 PYTHON_LIBRARY = re.compile(r"(^|/)(lib/python3[^/]*|site-packages|dist-packages)/")
 PACKAGE_LISTS = re.compile(r"^(var/lib/dpkg/info/[^/]+\.list|lib/apk/db/installed)$")
+# an installed Python distribution's metadata: what the image really runs on
+INSTALLED_METADATA = re.compile(r"(^|/)(site|dist)-packages/[^/]+\.dist-info/METADATA$")
 ACCOUNTS = frozenset({"etc/passwd", "etc/group"})
 KIND_BITS = {
     "file": stat.S_IFREG,
@@ -309,6 +311,7 @@ class Rootfs:
             or not base_system_path(rel)
             or self.wanted_elsewhere(rel)
             or bool(PACKAGE_LISTS.match(rel))
+            or bool(INSTALLED_METADATA.search(rel))
             or rel in ACCOUNTS
         )
 

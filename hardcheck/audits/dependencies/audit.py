@@ -26,6 +26,7 @@ from .declared import (
     declaration_kind,
     declared_dependencies,
     environment_dependencies,
+    installed_dependencies,
 )
 from .osv import Vulnerability
 from .sources import SourceError, source_for
@@ -66,6 +67,13 @@ class DependenciesAudit(Audit):
         cov = Coverage()
         rels = [e.rel for e in ctx.inventory.files()]
         declared = declared_dependencies(ctx.root, rels)
+        image = ctx.inventory.image
+        if image is not None and image.installed:
+            # what the image runs on comes first: its exact versions are the ones audited
+            installed = installed_dependencies(image.installed)
+            declared.deps[:0] = installed.deps
+            declared.files[:0] = installed.files
+            ctx.stats["installed_in_image"] = len(installed.deps)
         if opts.get("environment-deps"):
             env = environment_dependencies()
             declared.deps += env.deps

@@ -17,6 +17,7 @@ from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
 from ... import _toml
+from ...safetext import display_path
 
 REQUIREMENTS_NAME = re.compile(
     r"^(requirements|constraints).*\.(txt|in)$|^requirements/.*\.(txt|in)$"
@@ -335,4 +336,16 @@ def environment_dependencies() -> Declared:
                     f"{name}=={dist.version}",
                 )
             )
+    return out
+
+
+def installed_dependencies(installed: tuple[tuple[str, str, str], ...]) -> Declared:
+    """An image's installed Python distributions (from their METADATA): exact versions."""
+    out = Declared(files=[display_path(rel) for _, _, rel in installed[:1]])
+    for name, version, rel in installed:
+        out.deps.append(
+            Dependency(
+                canonicalize_name(name), version, display_path(rel), None, f"{name}=={version}"
+            )
+        )
     return out
