@@ -527,3 +527,19 @@ def test_the_python_distributions_an_image_installed_are_audited(tmp_path):
     assert "5.0" in vulnerable[0]["message"]
     # the installed library is read for its version, never audited as the service's code
     assert not [f for f in report["findings"] if f["audit"] == "code" and f["status"] == "fail"]
+
+
+def test_a_docker_archive_tag_is_found_as_docker_names_it(insecure):
+    for tag in ("example/app:1.0", "docker.io/example/app:1.0"):
+        run = run_cli(
+            "audit",
+            f"docker-archive:{insecure.docker_archive}:{tag}",
+            "-f",
+            "json",
+            "--only",
+            "permissions",
+        )
+        assert run.code == 1, run.stderr
+        assert run.json()["run"]["inventory"]["source"] == "image"
+    run = run_cli("audit", f"docker-archive:{insecure.docker_archive}:example/app:2.0")
+    assert run.code == 2 and "no image tagged 'example/app:2.0'" in run.stderr

@@ -67,6 +67,18 @@ def split_transport(target: str) -> tuple[str, str, str]:
     return "", target, ""
 
 
+def docker_reference(name: str) -> str:
+    """A tag as docker normalises it: `app:1.0` and `docker.io/library/app:1.0` are one
+    image, as are `team/app:1.0` and `docker.io/team/app:1.0` (docker save records the
+    long form)."""
+    first, sep, _ = name.partition("/")
+    if not sep:
+        return f"docker.io/library/{name}"
+    if "." in first or ":" in first or first == "localhost":
+        return name
+    return f"docker.io/{name}"
+
+
 def looks_like_image(path: Path) -> bool:
     if path.is_dir():
         return (path / "oci-layout").is_file() and (path / "index.json").is_file()
@@ -248,7 +260,10 @@ def _docker(members, member, tag: str, limits: Limits, fallback_name: str) -> Im
     notes: list[str] = []
     chosen = manifest[0]
     if tag:
-        tagged = [m for m in manifest if tag in (m.get("RepoTags") or [])]
+        wanted = docker_reference(tag)
+        tagged = [
+            m for m in manifest if wanted in {docker_reference(t) for t in m.get("RepoTags") or []}
+        ]
         if not tagged:
             raise ImageError(f"manifest.json has no image tagged {safe(tag)!r}")
         chosen = tagged[0]
