@@ -141,13 +141,14 @@ def discover(
 ) -> ServiceModel:
     """The service model of a tree, as the audits see it (`hardcheck services`)."""
     artifact = _artifact(target)
+    root = _config_root(target, artifact)
     config = build_config(
-        _config_root(target, artifact),
+        root,
         config_file=Path(config_file) if config_file else None,
         overrides={},
         audit_schemas=audits.ConfigSchemas(),
     )
-    with _inventory(_config_root(target, artifact), artifact, config) as inventory:
+    with _inventory(root, artifact, config) as inventory:
         return build_services(
             inventory.root,
             inventory,
@@ -172,14 +173,14 @@ def in_test_code(f: Finding, spec) -> Finding:
     )
 
 
+NAME_ONLY_DETECTORS = frozenset({"KeywordDetector"})
+
+
 def _real_credential(f: Finding) -> bool:
     """A secrets finding a detector recognised by its shape (a provider token, a key), not
     only by a password-like name: in a published package's tests, `password = "incorrect"`
     is a fixture; an AWS key is a leak."""
     return f.audit == "secrets" and (f.upstream_id or "") not in NAME_ONLY_DETECTORS
-
-
-NAME_ONLY_DETECTORS = frozenset({"KeywordDetector"})
 
 
 def audit(
@@ -207,9 +208,10 @@ def audit(
     directory). `cache` None follows HARDCHECK_NO_CACHE (set: off); `cache_dir` None is the
     user cache directory (or HARDCHECK_CACHE_DIR)."""
     artifact = _artifact(target)
+    root = _config_root(target, artifact)
     catalogue = load_catalogue()
     config = build_config(
-        _config_root(target, artifact),
+        root,
         config_file=Path(config_file) if config_file else None,
         overrides={
             "fail-on": fail_on,
@@ -228,7 +230,7 @@ def audit(
     known = load_baseline(Path(baseline)) if baseline else None
 
     started_wall, t0 = _now(), time.monotonic()
-    with _inventory(_config_root(target, artifact), artifact, config) as inventory:
+    with _inventory(root, artifact, config) as inventory:
         return _audit(
             inventory, artifact, config, catalogue, chosen, known, today, cache, cache_dir,
             started_wall, t0,

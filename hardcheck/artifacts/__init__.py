@@ -16,8 +16,6 @@ from ..inventory import Inventory, path_spec
 from ..safetext import safe
 from .oci import ImageError, looks_like_image, split_transport
 
-DISTRIBUTION_SUFFIXES = (".whl", ".tar.gz", ".zip")
-
 
 @dataclass(frozen=True)
 class ArtifactTarget:
@@ -25,9 +23,6 @@ class ArtifactTarget:
     path: Path
     tag: str = ""
     written: str = ""  # as the user gave it
-
-    def describe(self) -> str:
-        return self.written
 
 
 class ArtifactError(Exception):

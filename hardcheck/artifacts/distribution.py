@@ -94,7 +94,7 @@ def _zip_member(fs: Rootfs, zf: zipfile.ZipFile, info: zipfile.ZipInfo, limits: 
         return
     if stat.S_ISLNK(mode):
         with zf.open(info) as fh:
-            target = fs_decode(fh.read(4096))
+            target = fh.read(4096).decode("utf-8", "surrogateescape")
         fs.put(rel, Node("symlink", stat.S_IFLNK | 0o777, 0, 0, 0, target, 1), 1)
         return
     if info.file_size > limits.ratio_after and info.file_size > limits.max_ratio * max(
@@ -109,7 +109,3 @@ def _zip_member(fs: Rootfs, zf: zipfile.ZipFile, info: zipfile.ZipInfo, limits: 
         blob = fs.copy(fh)
     perms = stat.S_IMODE(mode) or 0o644
     fs.put(rel, Node("file", stat.S_IFREG | perms, 0, 0, info.file_size, None, 1, blob), 1)
-
-
-def fs_decode(data: bytes) -> str:
-    return data.decode("utf-8", "surrogateescape")

@@ -3,9 +3,8 @@ owners their headers record) and the facts of its config that only an image has.
 
 from __future__ import annotations
 
-import dataclasses
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -38,12 +37,9 @@ class ImageFacts:
     removed: tuple[Removed, ...] = ()
     removed_root: str = ""
     unsafe: tuple[tuple[str, str, int], ...] = ()  # (path as written, why, layer)
-    problems: tuple[tuple[str, str], ...] = ()  # (where, why): what could not be read
-    package_files: int = 0  # files the OS package lists name
     installed: tuple[
         tuple[str, str, str], ...
     ] = ()  # Python distributions: (name, version, METADATA)
-    notes: tuple[str, ...] = field(default_factory=tuple)
 
     @property
     def app_dir(self) -> str:
@@ -103,9 +99,7 @@ def read_image(path: Path, tag: str, workdir: Path, max_file_size: int) -> Inven
             or (not base_system_path(rel) and rel not in owned and not rel.startswith(venvs))
         )
     )
-    facts = dataclasses.replace(
-        _facts(source, fs, removed_root, len(owned)), installed=_installed(workdir, placed)
-    )
+    facts = _facts(source, fs, removed_root, _installed(workdir, placed))
     inv = Inventory(root=root, entries=entries, source="image", root_uid=0)
     inv.note = safe(
         "; ".join(
@@ -146,7 +140,9 @@ def _label(reference: str) -> str:
     return name or "image"
 
 
-def _facts(source: ImageSource, fs: Rootfs, removed_root: Path, owned: int) -> ImageFacts:
+def _facts(
+    source: ImageSource, fs: Rootfs, removed_root: Path, installed: tuple[tuple[str, str, str], ...]
+) -> ImageFacts:
     config = source.config.get("config") or source.config.get("Config") or {}
     if not isinstance(config, dict):
         config = {}
@@ -168,7 +164,5 @@ def _facts(source: ImageSource, fs: Rootfs, removed_root: Path, owned: int) -> I
         removed=tuple(fs.removed),
         removed_root=os.fspath(removed_root),
         unsafe=tuple(fs.unsafe),
-        problems=tuple(fs.problems),
-        package_files=owned,
-        notes=tuple(source.notes),
+        installed=installed,
     )

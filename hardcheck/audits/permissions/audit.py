@@ -86,8 +86,8 @@ class PermissionsAudit(Audit):
         cov.saw(FS_RULES, "path", ctx.stats["paths_checked"])
         if not ctx.stats["paths_checked"] and not ctx.inventory.problems:
             cov.skip(FS_RULES, "nothing to check: the tree holds no files or directories")
-        for rule, why in IMAGE_NOT_APPLICABLE.items():
-            if ctx.inventory.image is not None:
+        if ctx.inventory.image is not None:
+            for rule, why in IMAGE_NOT_APPLICABLE.items():
                 cov.skip(rule, f"not applicable: {why}")
         findings.extend(check_image(ctx, cov))
         table = opts.get("expected-modes", {})

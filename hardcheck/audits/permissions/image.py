@@ -17,8 +17,8 @@ from ..base import AuditContext, Coverage
 
 ROOT_USER, APP_WRITABLE, UNSAFE_ENTRY = "PRM008", "PRM009", "PRM010"
 IMAGE_RULES = (ROOT_USER, APP_WRITABLE, UNSAFE_ENTRY)
-# setuid/setgid programs Debian, Ubuntu and Alpine base images ship (by path); a copy
-# anywhere else, or one no OS package installed, is reported
+# setuid/setgid programs Debian, Ubuntu and Alpine base images ship, by path: a setuid
+# file anywhere else is reported
 BASE_SETUID = frozenset(
     f"{d}/{name}"
     for d in ("bin", "sbin", "usr/bin", "usr/sbin")
@@ -88,7 +88,7 @@ def check_image(ctx: AuditContext, cov: Coverage) -> Iterator[Finding]:
         cov.skip(IMAGE_RULES, "not applicable: the target is not a container image")
         return
     cov.saw(UNSAFE_ENTRY, "layer", len(facts.layers))
-    for where, why in facts.problems:
+    for where, why in ctx.inventory.problems:  # a layer not read to its end, a copy that failed
         cov.could_not_read(UNSAFE_ENTRY, where, why)
     for written, why, layer in facts.unsafe:
         yield ctx.fail(

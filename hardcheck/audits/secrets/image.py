@@ -13,7 +13,6 @@ from .scan import IMAGE_CONFIG, IMAGE_HISTORY, Hit, init_worker, scan_chunk, sca
 ENV, HISTORY, REMOVED = "SEC005", "SEC006", "SEC007"
 IMAGE_RULES = (ENV, HISTORY, REMOVED)
 SHIPPED = "SEC008"
-KINDS = {"image": "image", "wheel": "wheel", "sdist": "sdist"}
 
 
 def image_findings(ctx: AuditContext, cov: Coverage, initargs: tuple) -> list[Finding]:
@@ -60,7 +59,7 @@ def _removed(ctx: AuditContext, cov: Coverage, facts) -> list[Finding]:
     copies = {r.copy: r for r in facts.removed}
     cov.saw(REMOVED, "layer", len(facts.layers))
     cov.saw(REMOVED, "file a later layer removed", len(copies))
-    for where, why in facts.problems:
+    for where, why in ctx.inventory.problems:
         cov.could_not_read(REMOVED, where, why)
     ctx.stats["image_removed_files"] = len(copies)
     out = []
@@ -110,7 +109,7 @@ def shipped_files(ctx: AuditContext, cov: Coverage) -> list[Finding]:
     secret = path_spec([*SECRET_FILE_PATTERNS, *(f"!{p}" for p in NOT_SECRET_PATTERNS)])
     files = list(inv.files())
     cov.saw(SHIPPED, "file name", len(files))
-    what = KINDS.get(inv.source, inv.source)
+    what = inv.source  # image, wheel or sdist
     out = []
     for entry in files:
         if not secret.match_file(entry.rel) or ctx.services.in_frontend(entry.rel):
