@@ -543,3 +543,13 @@ def test_a_docker_archive_tag_is_found_as_docker_names_it(insecure):
         assert run.json()["run"]["inventory"]["source"] == "image"
     run = run_cli("audit", f"docker-archive:{insecure.docker_archive}:example/app:2.0")
     assert run.code == 2 and "no image tagged 'example/app:2.0'" in run.stderr
+
+
+def test_an_image_pass_says_what_it_looked_at(hardened):
+    """PRM002 and PRM004 judge only the service's own files of an image: their pass counts
+    those, not the base system's paths PRM001 and PRM003 read."""
+    report = _audit(hardened.targets()["oci-layout"])
+    items = {f["rule_id"]: f for f in report["findings"] if f["status"] == "pass"}
+    own = report["run"]["inventory"]["content_files"]
+    assert f"checked {own} application file(s)" in items["PRM002"]["message"]
+    assert f"checked {report['run']['inventory']['entries']} path(s)" in items["PRM001"]["message"]

@@ -19,6 +19,7 @@ from .startflags import START_RULES, check_start_commands
 MODE_STRING = {"type": "string", "pattern": "^0?[0-7]{3,4}$"}
 FS_RULES = ("PRM001", "PRM002", "PRM003", "PRM004", "PRM005", "PRM006")
 EXPECTED_MODES = "PRM007"
+OWN_FILE_RULES = ("PRM002", "PRM004")
 
 
 class PermissionsAudit(Audit):
@@ -83,7 +84,12 @@ class PermissionsAudit(Audit):
             ]
         )
         findings = list(check_tree(ctx, secret))
-        cov.saw(FS_RULES, "path", ctx.stats["paths_checked"])
+        if ctx.inventory.image is None:
+            cov.saw(FS_RULES, "path", ctx.stats["paths_checked"])
+        else:  # PRM002 and PRM004 judge only the service's own files of an image
+            cov.saw(OWN_FILE_RULES, "application file", ctx.stats["own_paths_checked"])
+            others = tuple(r for r in FS_RULES if r not in OWN_FILE_RULES)
+            cov.saw(others, "path", ctx.stats["paths_checked"])
         if not ctx.stats["paths_checked"] and not ctx.inventory.problems:
             cov.skip(FS_RULES, "nothing to check: the tree holds no files or directories")
         if ctx.inventory.image is not None:

@@ -238,6 +238,7 @@ def check_tree(ctx: AuditContext, secret: pathspec.PathSpec) -> Iterator[Finding
         ctx.stats["paths_checked"] += 1
         # in an image, a base-system file's name and mode are its distribution's business
         own = not image or entry.content
+        ctx.stats["own_paths_checked"] += own
         for finding in (
             world_writable(ctx, entry),
             readable_secret(ctx, entry, secret) if own else None,
