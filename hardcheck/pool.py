@@ -1,32 +1,44 @@
 """Running CPU-heavy work (the engines' chunks of files, the pure-Python audits of a
-large tree) in worker processes.
+large tree) on the run's workers.
 
-One pool per run, `jobs` workers, shared by every audit; workers come from a forkserver
-(forking a threaded process is unsafe) that preloads the first user's modules, and each
-worker configures an engine once, on its first task of that engine. When an audit's
+One pool per run, `jobs` workers shared by every audit. This process is one of them: it
+would otherwise only wait for the others, and a task it runs needs no copy of its
+arguments. The other `jobs - 1` are plain child processes (hardcheck.worker), each fed
+through two pipes of its own. Not multiprocessing's pools: started from a threaded
+process they need a forkserver and a resource tracker, two more interpreters (40 MB
+resident on the Django sdist, a sixth of the run), and a worker forked from a server that
+preloaded modules holds all of them whether its tasks use them or not.
+
+Each worker configures an engine once, on its first task of that engine. When an audit's
 deadline passes (`ctx.cancelled`), its queued tasks are cancelled, and at the end of the
-run the workers are terminated, so a timed-out run cannot keep the process alive.
+run the child workers are ended (killed, when an audit ran out of time), so a timed-out
+run cannot keep the process alive.
 """
 
 from __future__ import annotations
 
 import contextlib
 import heapq
-import multiprocessing
 import os
 import signal
+import subprocess
+import sys
 import threading
-import weakref
+from collections import deque
 from collections.abc import Callable, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, Future, wait
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from .audits.base import AuditContext
 from .inventory import Entry
+from .worker import forget_setups, receive, run_task, send
 
 # A task's share of the tree is bounded, so a worker's memory does not grow with the tree:
 # a larger tree is more tasks, not larger ones.
 CHUNK_BYTES = 4 * 1024 * 1024
+CHILD_EXIT_SECONDS = 5
 
 
 def balanced_chunks(files: Sequence[Entry], count: int) -> list[list[str]]:
@@ -43,45 +55,206 @@ def balanced_chunks(files: Sequence[Entry], count: int) -> list[list[str]]:
     return [c for c in chunks if c]
 
 
-_POOLS: weakref.WeakSet[ProcessPoolExecutor] = weakref.WeakSet()
-PR_SET_PDEATHSIG = 1
+@dataclass
+class _Task:
+    future: Future
+    call: tuple  # run_task's arguments: (setup, initializer, initargs, fn, args)
+    local_first: bool  # better run in this process (its arguments are large to copy)
 
 
-def _worker_start() -> None:
-    """In each worker, first: die with the forkserver that forked it (Linux), so no worker
-    outlives the run holding its stdout."""
-    with contextlib.suppress(OSError, AttributeError):
-        import ctypes
+class _TaskQueue:
+    """Tasks waiting for a worker. Each worker takes the first task it prefers (this
+    process: local-first ones; a child: the others), else the first there is."""
 
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    def __init__(self) -> None:
+        self.items: deque[_Task] = deque()
+        self.ready = threading.Condition()
+        self.closed = False
+
+    def put(self, task: _Task) -> None:
+        with self.ready:
+            self.items.append(task)
+            self.ready.notify()
+
+    def take(self, local: bool) -> _Task | None:
+        """The next task for a worker; None once the queue is closed."""
+        with self.ready:
+            while not self.items and not self.closed:
+                self.ready.wait()
+            if self.closed:
+                return None
+            chosen = next((t for t in self.items if t.local_first == local), self.items[0])
+            self.items.remove(chosen)
+            return chosen
+
+    def close(self) -> list[_Task]:
+        """Take no more; the tasks still waiting."""
+        with self.ready:
+            self.closed = True
+            left, self.items = list(self.items), deque()
+            self.ready.notify_all()
+        return left
+
+
+def _child_env() -> dict[str, str]:
+    """The environment with this hardcheck first on the path, so a child imports the same
+    package even when a caller put it on sys.path by hand."""
+    here = str(Path(__file__).resolve().parent.parent)
+    path = os.environ.get("PYTHONPATH", "")
+    return {**os.environ, "PYTHONPATH": here + (os.pathsep + path if path else "")}
+
+
+class _Child:
+    """One child worker and its two pipes."""
+
+    def __init__(self, preload: Sequence[str]) -> None:
+        task_read, task_write = os.pipe()
+        result_read, result_write = os.pipe()
+        try:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "hardcheck.worker", str(task_read), str(result_write),
+                 *preload],
+                pass_fds=(task_read, result_write),
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,  # stdout is the report's: a library's print must not reach it
+                env=_child_env(),
+            )  # fmt: skip
+        except BaseException:
+            for fd in (task_read, task_write, result_read, result_write):
+                os.close(fd)
+            raise
+        os.close(task_read)
+        os.close(result_write)
+        self.tasks = os.fdopen(task_write, "wb")
+        self.results = os.fdopen(result_read, "rb")
+
+    def call(self, call: tuple) -> tuple[bool, Any]:
+        """(True, result) or (False, exception); EOFError or OSError if the child died."""
+        send(self.tasks, call)
+        return receive(self.results)
+
+    def end(self, kill: bool) -> int | None:
+        """Stop the child (at once when `kill`) and close its pipes; its exit code."""
+        if kill:
+            with contextlib.suppress(OSError):
+                self.proc.kill()
+        with contextlib.suppress(OSError):
+            self.tasks.close()  # end of tasks: the child leaves its loop
+        try:
+            code = self.proc.wait(timeout=CHILD_EXIT_SECONDS)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            code = self.proc.wait()
+        with contextlib.suppress(OSError):
+            self.results.close()
+        return code
+
+
+class _SharedPool:
+    """The run's workers, shared by every audit that offloads work: the engines' chunks
+    and the pure-Python audits queue for the same workers instead of each audit starting
+    its own (seven processes on two cores, each with its own copy of what it imported)."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.queue: _TaskQueue | None = None
+        self.children: list[_Child] = []
+        self.cancelled = False
+
+    def start(self, jobs: int, preload: Sequence[str]) -> _TaskQueue:
+        """The run's task queue, starting its workers the first time (children import
+        `preload` while this process goes on)."""
+        with self.lock:
+            if self.queue is None:
+                queue = self.queue = _TaskQueue()
+                self.cancelled = False
+                threading.Thread(
+                    target=self._serve_here, args=(queue,), name="pool-here", daemon=True
+                ).start()
+                for _ in range(max(0, jobs - 1)):
+                    child = _Child(preload)
+                    self.children.append(child)
+                    threading.Thread(
+                        target=self._serve_child,
+                        args=(queue, child, tuple(preload)),
+                        name="pool-child",
+                        daemon=True,
+                    ).start()
+            return self.queue
+
+    @staticmethod
+    def _serve_here(queue: _TaskQueue) -> None:
+        while (task := queue.take(local=True)) is not None:
+            if not task.future.set_running_or_notify_cancel():
+                continue
+            try:
+                task.future.set_result(run_task(*task.call))
+            except BaseException as exc:
+                task.future.set_exception(exc)
+
+    def _serve_child(self, queue: _TaskQueue, child: _Child, preload: tuple[str, ...]) -> None:
+        while (task := queue.take(local=False)) is not None:
+            if not task.future.set_running_or_notify_cancel():
+                continue
+            try:
+                ok, value = child.call(task.call)
+            except (EOFError, OSError):
+                code = child.end(kill=True)
+                task.future.set_exception(
+                    RuntimeError(
+                        f"a worker process ended in the middle of a task (exit code {code})"
+                    )
+                )
+                with self.lock:
+                    if queue is not self.queue:
+                        return  # the run is over (or was cancelled): no new worker
+                    self.children.remove(child)
+                    try:
+                        child = _Child(preload)
+                    except OSError:
+                        return  # the other workers serve the queue
+                    self.children.append(child)
+                continue
+            except Exception as exc:  # the task's arguments cannot be pickled
+                task.future.set_exception(exc)
+                continue
+            if ok:
+                task.future.set_result(value)
+            else:
+                task.future.set_exception(value)
+
+    def close(self) -> None:
+        """End the workers: let them finish, unless an audit was cancelled (then kill)."""
+        with self.lock:
+            queue, self.queue = self.queue, None
+            children, self.children = self.children, []
+        if queue is None:
+            return
+        for task in queue.close():
+            task.future.cancel()
+        for child in children:
+            child.end(kill=self.cancelled)
+        # this process's engines may be configured otherwise by the next run's in-process audits
+        forget_setups()
+
+
+SHARED = _SharedPool()
+
+
+def start_workers(jobs: int, preload: Sequence[str]) -> None:
+    """Start the run's workers now, so they import `preload` while the run goes on."""
+    SHARED.start(jobs, preload)
 
 
 def kill_children() -> None:
-    """End every process the run started (pool workers, the forkserver, multiprocessing's
-    resource tracker) at once: on SIGTERM or Ctrl-C the run leaves without waiting, and a
-    child left behind would hold the caller's stdout open (a CI step waits for EOF)."""
-    from multiprocessing import forkserver, resource_tracker
-
-    pids = [
-        proc.pid
-        for pool in list(_POOLS)
-        for proc in list(getattr(pool, "_processes", {}).values())
-        if proc.pid
-    ]
-    server = getattr(getattr(forkserver, "_forkserver", None), "_forkserver_pid", None)
-    if server:
-        with contextlib.suppress(OSError):
-            os.kill(server, signal.SIGSTOP)  # forks no more: its children can all be found
-    pids.append(server)
-    pids.append(getattr(getattr(resource_tracker, "_resource_tracker", None), "_pid", None))
-    # a worker the forkserver forked a moment ago is in no pool yet, and dies with its
-    # parent only once it has run _worker_start: every descendant, from /proc (Linux)
-    pids.extend(_descendants(os.getpid()))
+    """End every process the run started at once: on SIGTERM or Ctrl-C the run leaves
+    without waiting, and a child left behind would hold the caller's stderr open (a CI
+    step waits for EOF). Every descendant, from /proc (Linux): a worker's own children too."""
+    pids = {child.proc.pid for child in list(SHARED.children)}
+    pids |= _descendants(os.getpid())
     for pid in pids:
-        if pid:
-            with contextlib.suppress(OSError):
-                os.kill(pid, signal.SIGKILL)
+        with contextlib.suppress(OSError):
+            os.kill(pid, signal.SIGKILL)
 
 
 def _parent_of(pid: str) -> int | None:
@@ -96,7 +269,7 @@ def _descendants(pid: int) -> set[int]:
     try:
         entries = [e for e in os.listdir("/proc") if e.isdigit()]
     except OSError:
-        return set()  # no /proc: the pools' and the forkserver's own pids only
+        return set()  # no /proc: the workers' own pids only
     parents = {int(e): _parent_of(e) for e in entries}
     found: set[int] = set()
     frontier = {pid}
@@ -106,81 +279,6 @@ def _descendants(pid: int) -> set[int]:
     return found
 
 
-def start_forkserver(preload: Sequence[str]) -> None:
-    """Start the forkserver now, in the background, with these modules imported, so the
-    workers a run asks for later fork from a warm server instead of each importing its
-    engine. Without effect once the server runs."""
-    from multiprocessing import forkserver
-
-    multiprocessing.get_context("forkserver").set_forkserver_preload(list(preload))
-    threading.Thread(target=forkserver.ensure_running, name="forkserver", daemon=True).start()
-
-
-class _SharedPool:
-    """The run's one set of worker processes, `jobs` of them, shared by every audit that
-    offloads work: the engines' chunks and the pure-Python audits queue for the same
-    workers instead of each audit starting its own (seven processes on two cores, each
-    with its own copy of what it imported). A worker runs an engine's initializer the
-    first time it meets a task of that engine."""
-
-    def __init__(self) -> None:
-        self.lock = threading.Lock()
-        self.executor: ProcessPoolExecutor | None = None
-        self.cancelled = False
-
-    def get(self, jobs: int, preload: Sequence[str]) -> ProcessPoolExecutor:
-        with self.lock:
-            if self.executor is None:
-                mp = multiprocessing.get_context("forkserver")
-                mp.set_forkserver_preload(list(preload))
-                self.executor = ProcessPoolExecutor(
-                    max_workers=max(1, jobs), mp_context=mp, initializer=_worker_start
-                )
-                self.cancelled = False
-                _POOLS.add(self.executor)
-            return self.executor
-
-    def close(self) -> None:
-        """End the workers: wait for them, unless an audit was cancelled (then kill)."""
-        with self.lock:
-            executor, self.executor = self.executor, None
-        if executor is None:
-            return
-        if self.cancelled:
-            for proc in list(getattr(executor, "_processes", {}).values()):
-                proc.terminate()
-        executor.shutdown(wait=not self.cancelled, cancel_futures=True)
-
-
-SHARED = _SharedPool()
-_SET_UP: set[str] = set()  # in a worker: the engines it has configured
-
-
-def _run_task(
-    setup: str, initializer: Callable[..., None], initargs: tuple, fn: Callable, args: tuple
-) -> Any:
-    if setup not in _SET_UP:
-        initializer(*initargs)
-        _SET_UP.add(setup)
-    try:
-        return fn(*args)
-    finally:
-        _give_back_memory()
-
-
-def _give_back_memory() -> None:
-    """Between tasks: free what the task left (its syntax trees are cycles) and hand the
-    freed heap back to the OS, so a worker holds its next task's memory, not the largest
-    it ever ran. malloc_trim is glibc's; elsewhere only the collection happens."""
-    import gc
-
-    gc.collect()
-    with contextlib.suppress(OSError, AttributeError):
-        import ctypes
-
-        ctypes.CDLL(None).malloc_trim(0)
-
-
 def run_pooled(
     ctx: AuditContext,
     *,
@@ -188,20 +286,25 @@ def run_pooled(
     initializer: Callable[..., None],
     initargs: tuple,
     tasks: Sequence[tuple[Callable[..., Any], tuple]],
+    local_first: bool = False,
 ) -> list[Any]:
     """Run `tasks` ((function, args) pairs) on the run's shared workers (`--jobs` of
-    them, started by the first audit that asks); results in task order."""
+    them, started by the first audit that asks); results in task order. `local_first`:
+    the arguments are large (the whole inventory), so this process takes such a task
+    first, where it needs no copy."""
     import hashlib
     import pickle
 
-    pool = SHARED.get(ctx.config.jobs, preload)
+    queue = SHARED.start(ctx.config.jobs, preload)
     setup = (
         f"{initializer.__module__}.{initializer.__qualname__}:"
         + hashlib.sha256(pickle.dumps(initargs)).hexdigest()
     )
-    futures: list[Future] = [
-        pool.submit(_run_task, setup, initializer, initargs, fn, args) for fn, args in tasks
-    ]
+    futures: list[Future] = []
+    for fn, args in tasks:
+        future: Future = Future()
+        queue.put(_Task(future, (setup, initializer, initargs, fn, args), local_first))
+        futures.append(future)
     pending = set(futures)
     try:
         while pending:

@@ -62,17 +62,27 @@ def offload(audit: Audit, ctx: AuditContext) -> bool:
     )
 
 
+# open long_lived blocks: an offloaded audit run in this process nests one
+_FROZEN = [0]
+
+
 @contextlib.contextmanager
 def long_lived() -> Iterator[None]:
     """What exists now (the inventory, the service model) lives as long as the audits:
     the collector need not traverse it on every full collection. Tens of thousands of
     inventory entries, traversed again for each collection the audits' syntax trees
-    trigger, made the audits' time grow faster than the tree."""
-    gc.freeze()
+    trigger, made the audits' time grow faster than the tree. Only the outermost block
+    freezes: a nested one would freeze the garbage other threads have not yet collected
+    (bandit's syntax trees are cycles), for as long as the run lasts."""
+    if not _FROZEN[0]:
+        gc.freeze()
+    _FROZEN[0] += 1
     try:
         yield
     finally:
-        gc.unfreeze()  # a library caller running audit() in a loop keeps nothing frozen
+        _FROZEN[0] -= 1
+        if not _FROZEN[0]:
+            gc.unfreeze()  # a library caller running audit() in a loop keeps nothing frozen
 
 
 def _run_in_process(name, root, inventory, config, catalogue, options, services):
@@ -92,7 +102,8 @@ def run_one(audit: Audit, ctx: AuditContext) -> AuditOutput:
 
 
 def offloaded(audit: Audit, ctx: AuditContext) -> AuditOutput:
-    """`audit.run` in a worker process; its stats and note come back with its output."""
+    """`audit.run` as a task of the run's workers (this process takes it first); its stats
+    and note come back with its output."""
     from .pool import run_pooled
 
     args = (
@@ -110,6 +121,7 @@ def offloaded(audit: Audit, ctx: AuditContext) -> AuditOutput:
         initializer=_no_setup,
         initargs=(),
         tasks=[(_run_in_process, args)],
+        local_first=True,  # the whole inventory: a child would need a copy
     )
     ctx.stats.update(stats)
     ctx.stats["worker_process"] = 1
@@ -168,12 +180,15 @@ def run_audits(
         contexts[audit.name] = make_context(audit)
     offloading = [audit for audit in audits if offload(audit, contexts[audit.name])]
     if offloading:
-        from .pool import start_forkserver  # multiprocessing: only when used
+        from .pool import start_workers  # worker processes: only when used
 
-        # Their workers fork ready-made. Not the engines' modules: on a rerun the engines
-        # mostly read the cache and scan in-process, and preloading them would make the
-        # whole-tree audits wait for imports they do not use.
-        start_forkserver(sorted({m for audit in offloading for m in audit.worker_modules}))
+        # The workers import these while the run goes on. Not the engines' modules: on a
+        # rerun the engines mostly read the cache and scan in-process, and a worker would
+        # hold imports it does not use.
+        start_workers(
+            contexts[offloading[0].name].config.jobs,
+            sorted({m for audit in offloading for m in audit.worker_modules}),
+        )
     for audit in audits:
         ctx = contexts[audit.name]
         threading.Thread(

@@ -142,29 +142,26 @@ def test_whole_tree_audits_in_worker_processes_find_the_same(tmp_path, monkeypat
 
 
 def _worker_pids(pid: int) -> set[int]:
-    """The pool workers among a process's descendants (not the forkserver itself, nor
-    multiprocessing's resource tracker)."""
+    """The pool's child workers among a process's descendants."""
     from hardcheck.pool import _descendants
 
     workers = set()
     for child in _descendants(pid):
         try:
             with open(f"/proc/{child}/cmdline", "rb") as fh:
-                cmdline = fh.read()
-            with open(f"/proc/{child}/stat", "rb") as fh:
-                parent = int(fh.read().rsplit(b")", 1)[1].split()[1])
-        except (OSError, ValueError):
+                cmdline = fh.read().split(b"\0")
+        except OSError:
             continue
-        with open(f"/proc/{parent}/cmdline", "rb") as fh:
-            if b"forkserver" in fh.read() and b"forkserver" in cmdline:
-                workers.add(child)  # forked by the forkserver: a worker
+        if b"hardcheck.worker" in cmdline:
+            workers.add(child)
     return workers
 
 
 @pytest.mark.skipif(not os.path.isdir("/proc/self/task"), reason="counts processes in /proc")
 def test_one_pool_of_jobs_workers_serves_every_audit_of_the_run(tmp_path):
     """The engines' chunks and the whole-tree audits share the run's workers: with
-    --jobs 2 there are never more than two, where each audit used to start its own."""
+    --jobs 2 they are this process and one child, where each audit used to start its own
+    (and multiprocessing added a forkserver and a resource tracker)."""
     import subprocess
     import sys
 
@@ -183,10 +180,13 @@ def test_one_pool_of_jobs_workers_serves_every_audit_of_the_run(tmp_path):
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
     )  # fmt: skip
-    most, seen = 0, set()
+    from hardcheck.pool import _descendants
+
+    most, seen, every = 0, set(), set()
     while proc.poll() is None:
         workers = _worker_pids(proc.pid)
         seen |= workers
+        every |= _descendants(proc.pid)
         most = max(most, len(workers))
         time.sleep(0.05)
     assert proc.returncode == 0, proc.stderr.read().decode()[-2000:]  # only low findings
@@ -195,7 +195,8 @@ def test_one_pool_of_jobs_workers_serves_every_audit_of_the_run(tmp_path):
     assert stats["permissions"].get("worker_process") == 1  # offloaded...
     assert stats["code"].get("worker_processes") == 2  # ...beside the engines' chunks
     assert any(f["upstream_id"] == "B602" for f in report["findings"])
-    assert 1 <= most <= 2 and len(seen) <= 2, (most, len(seen))
+    assert most == 1 and len(seen) == 1, (most, len(seen))
+    assert every == seen  # nothing but the one worker: no forkserver, no resource tracker
 
 
 def test_worker_tasks_stay_bounded_as_the_tree_grows():

@@ -183,7 +183,7 @@ class Audit(ABC):
     #: Pure-Python work over the whole tree: on a large tree it runs in a process of its
     #: own so it overlaps with the other audits (see hardcheck.runner.offload).
     cpu_bound: ClassVar[bool] = False
-    #: Modules its worker processes need (imported once in the forkserver on large trees).
+    #: Modules its worker processes need (imported as they start, on large trees).
     worker_modules: ClassVar[tuple[str, ...]] = ()
 
     @abstractmethod
