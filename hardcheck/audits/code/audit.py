@@ -23,7 +23,6 @@ from ...cache.perfile import cached_per_file
 from ...inventory import ReadSkipped, path_spec, read_bytes
 from ...model import Finding, Location, Severity
 from ...pool import balanced_chunks, run_pooled
-from ...readers.pyast import PARSE_LOCK
 from ...safetext import display_path
 from ..base import Audit, AuditContext, AuditOutput, Coverage, PathTest
 from .banditscan import (
@@ -195,8 +194,7 @@ class CodeAudit(Audit):
         if jobs == 1 or len(files) < INPROCESS_FILES:
             init_worker(options)
             ctx.stats["worker_processes"] = 0
-            with PARSE_LOCK:  # bandit parses in this process, beside other audits' threads
-                return scan_chunk(root, [e.rel for e in files])
+            return scan_chunk(root, [e.rel for e in files])  # its parses hold PARSE_LOCK
         ctx.stats["worker_processes"] = jobs
         chunks = balanced_chunks(files, jobs * 8)
         parts = run_pooled(

@@ -7,12 +7,15 @@ read from neighbouring lines and can hold a secret).
 
 from __future__ import annotations
 
+import ast
 import dataclasses
 import json
 import logging
 import os
 import re
+import threading
 import tokenize
+import types
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -88,13 +91,58 @@ class _NosecTokenize:
         return tokenize.tokenize(readline) if b"nosec" in data else iter(())
 
 
+# per thread: the trees bandit parsed and has not let go of (the main process runs bandit
+# in its pool thread and, on a small tree, in the code audit's)
+_PARSED = threading.local()
+
+
+def _locked_parse(*args: Any, **kwargs: Any) -> ast.AST:
+    from ...readers.pyast import PARSE_LOCK
+
+    _let_go()  # bandit is done with the previous file's tree when it parses the next
+    with PARSE_LOCK:
+        tree = ast.parse(*args, **kwargs)
+    _PARSED.tree = tree
+    return tree
+
+
+def _let_go() -> None:
+    """Take apart the trees bandit parsed. Its visitor links every node to its parent and
+    sibling, so each tree is one large cycle, and on CPython 3.11 some of them were never
+    collected at all (measured: a worker kept about one tree in ten, growing with every
+    chunk). Without the links and the module's body, reference counting frees them at once."""
+    tree = getattr(_PARSED, "tree", None)
+    _PARSED.tree = None
+    if tree is not None:
+        for node in ast.walk(tree):
+            node.__dict__.pop("_bandit_parent", None)
+            node.__dict__.pop("_bandit_sibling", None)
+        if isinstance(tree, ast.Module):
+            tree.body = []
+
+
+def _locked_ast() -> types.ModuleType:
+    """Stands in for the `ast` module inside bandit's node visitor: a copy of it whose
+    `parse` (one per file) holds hardcheck's PARSE_LOCK, as every parse in a process with
+    audit threads must (the run's main process is one of its workers), and takes the
+    previous file's tree apart. A copy, not a proxy: the visitor reads `ast.AST` and
+    `ast.iter_fields` for every node."""
+    module = types.ModuleType("ast")
+    module.__dict__.update(vars(ast))
+    module.parse = _locked_parse  # type: ignore[attr-defined]
+    return module
+
+
 def init_worker(options: BanditOptions) -> None:
     logging.getLogger("bandit").setLevel(logging.ERROR)  # also keeps rich's progress bar off stdout
     from bandit.core import config as b_config
     from bandit.core import manager as b_manager
+    from bandit.core import node_visitor as b_node_visitor
 
     if getattr(b_manager, "tokenize", None) is tokenize:
         b_manager.tokenize = _NosecTokenize
+    if getattr(b_node_visitor, "ast", None) is ast:
+        b_node_visitor.ast = _locked_ast()
 
     _STATE["options"] = options
     _STATE["config"] = b_config.BanditConfig(options.config_file or None)
@@ -121,7 +169,10 @@ def scan_chunk(root: str, rels: list[str]) -> list[tuple[str, str | None, Bandit
     mgr.files_list = sorted(by_abs)
     if options.baseline:
         mgr.populate_baseline(options.baseline)
-    mgr.run_tests()
+    try:
+        mgr.run_tests()
+    finally:
+        _let_go()
     per_file = {rel: BanditResult() for rel in rels}
 
     def of(fname: str) -> BanditResult:
