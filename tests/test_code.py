@@ -126,3 +126,33 @@ def test_no_code_excerpt_in_any_output(tmp_path):
     report = run.json()
     assert any(f["upstream_id"] == "B404" for f in report["findings"])
     assert secret not in run.stdout + run.stderr
+
+
+def test_a_worker_keeps_no_syntax_tree_after_a_chunk(tmp_path):
+    """bandit links every node to its parent and sibling; on CPython 3.11 some of those
+    trees were never collected, so a worker (the main process among them) grew with every
+    chunk. Each tree is taken apart once bandit is done with it."""
+    import ast
+    import gc
+
+    from hardcheck.audits.code import banditscan
+
+    files = {
+        f"pkg/m{i}.py": (
+            f"from .config import AppConfig{i}\nfrom .registry import apps\n\n"
+            f"__all__ = ['AppConfig{i}', 'apps']\n\n\nclass Thing{i}:\n"
+            "    def run(self, cmd):\n        import subprocess\n"
+            "        return subprocess.call(cmd, shell=True)\n"
+        )
+        for i in range(40)
+    }
+    root = make_tree(tmp_path / "t", files)
+    banditscan.init_worker(banditscan.BanditOptions())
+    gc.collect()
+    before = sum(isinstance(o, ast.Module) for o in gc.get_objects())
+    results = banditscan.scan_chunk(str(root), sorted(files))
+    gc.collect()
+    after = sum(isinstance(o, ast.Module) for o in gc.get_objects())
+    assert after == before, f"{after - before} syntax trees still alive"
+    b602 = [i for _, _, r in results for i in r.issues if i.test_id == "B602"]
+    assert len(b602) == 40  # in every module: it did look
