@@ -129,8 +129,8 @@ def secrets_missed(ds_results: dict, report: dict) -> tuple[int, list[str]]:
     return compared, missed
 
 
-def _tree_memory(root_pid: int) -> tuple[int, int]:
-    """(RSS, PSS) of a process and all its descendants, in bytes (Linux /proc). The sum of
+def _tree_memory(root_pid: int) -> tuple[int, int, int]:
+    """(RSS, PSS, RSS of the process alone) of a process and all its descendants, in bytes (Linux /proc). The sum of
     RSS counts a page shared by several processes (forked workers share their server's
     imports) once per process; PSS divides it among them, so it sums to what the tree
     really holds."""
@@ -153,7 +153,11 @@ def _tree_memory(root_pid: int) -> tuple[int, int]:
             if parent == pid and child not in tree:
                 tree.add(child)
                 frontier.append(child)
-    return sum(rss.get(pid, 0) for pid in tree), sum(_pss(pid) for pid in tree)
+    return (
+        sum(rss.get(pid, 0) for pid in tree),
+        sum(_pss(pid) for pid in tree),
+        rss.get(root_pid, 0),
+    )
 
 
 def _pss(pid: int) -> int:
@@ -172,6 +176,7 @@ class Measured(NamedTuple):
     peak_rss: int  # bytes, the process tree's summed RSS at its peak (sampled every 0.1 s)
     exit: int
     peak_pss: int = 0  # bytes, the tree's summed PSS at its peak
+    main_at_peak: int = 0  # bytes, the command's own process's RSS when the tree's sum peaked
 
 
 def measured(cmd: list[str], cwd: Path | None = None) -> Measured:
@@ -180,13 +185,15 @@ def measured(cmd: list[str], cwd: Path | None = None) -> Measured:
 
     t0 = time.perf_counter()
     proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    peak = peak_pss = 0
+    peak = peak_pss = main_at_peak = 0
     while proc.poll() is None:
-        rss, pss = _tree_memory(proc.pid)
-        peak, peak_pss = max(peak, rss), max(peak_pss, pss)
+        rss, pss, main = _tree_memory(proc.pid)
+        if rss > peak:
+            peak, main_at_peak = rss, main
+        peak_pss = max(peak_pss, pss)
         time.sleep(0.1)
     wall = time.perf_counter() - t0
     stderr = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
     if "Traceback" in stderr:
         raise RuntimeError(f"{cmd[0]} crashed:\n{stderr[-2000:]}")
-    return Measured(wall, peak, proc.returncode, peak_pss)
+    return Measured(wall, peak, proc.returncode, peak_pss, main_at_peak)

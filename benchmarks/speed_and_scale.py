@@ -22,7 +22,8 @@ Every figure comes from this one run, on this machine:
   which is the audit's own cost.
 Peak memory is the resident size of the whole process tree (hardcheck and its worker
 processes), sampled every 0.1 s: the sum of RSS (the target) and of PSS, which counts a
-page the workers share with their forkserver once. Output lines are stable, key=value.
+page shared by several processes once, and hardcheck's own process's share of the peak
+(the rest is its worker processes). Output lines are stable, key=value.
 """
 
 from __future__ import annotations
@@ -157,6 +158,7 @@ def main() -> int:
         t_touched = statistics.median(m.wall for m in toucheds)
         rss_cold = max(m.peak_rss for m in colds)
         pss_cold = max(m.peak_pss for m in colds)
+        main_cold = max(colds, key=lambda m: m.peak_rss).main_at_peak
 
         # --- the secrets audit alone, against detect-secrets and the read floor ------------
         secrets_json = tmp / "secrets.json"
@@ -208,7 +210,8 @@ def main() -> int:
         print(f"baseline_seconds={baseline:.2f}")
         print(
             f"cold_seconds={t_cold:.2f} findings={len(report['findings'])} exit={colds[-1].exit} "
-            f"peak_rss_mb={rss_cold / mb:.0f} peak_pss_mb={pss_cold / mb:.0f}"
+            f"peak_rss_mb={rss_cold / mb:.0f} peak_pss_mb={pss_cold / mb:.0f} "
+            f"main_process_at_peak_mb={main_cold / mb:.0f}"
         )
         print(f"same_bandit_issues={not differ} differences={len(differ)}")
         print(f"detect_secrets_covered={compared - len(missed)}/{compared}")
@@ -222,7 +225,8 @@ def main() -> int:
         print(
             f"ten_x_files={files_10} ten_x_seconds={ten.wall:.2f} "
             f"ten_x_findings={len(big_report['findings'])} "
-            f"ten_x_peak_rss_mb={ten.peak_rss / mb:.0f} ten_x_peak_pss_mb={ten.peak_pss / mb:.0f}"
+            f"ten_x_peak_rss_mb={ten.peak_rss / mb:.0f} ten_x_peak_pss_mb={ten.peak_pss / mb:.0f} "
+            f"ten_x_main_process_at_peak_mb={ten.main_at_peak / mb:.0f}"
         )
         for name in sorted(one_x):
             in_run = ten_x.get(name, float("nan")) / max(one_x[name], 1e-3)

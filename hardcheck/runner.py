@@ -47,9 +47,10 @@ def _error_finding(ctx: AuditContext, message: str) -> Finding:
     return ctx.finding(AUDIT_ERROR_RULE, Status.ERROR, message, Location(), key="audit-error")
 
 
-# Pure-Python audits of the whole tree run as a task of the run's worker pool on a tree
-# this large (and more than one job): in threads they would share one core (the GIL),
-# so each took as long as all of them together (21x the time on a tree 10x larger).
+# Pure-Python audits of the whole tree run as tasks of the run's pool on a tree this large
+# (and more than one job): this process takes them one after another while the worker
+# processes scan with the engines. In threads they would share this process's one core
+# (the GIL) with each other and with the engine chunks it runs too.
 OFFLOAD_MIN_FILES = 2_000
 
 
@@ -102,8 +103,9 @@ def run_one(audit: Audit, ctx: AuditContext) -> AuditOutput:
 
 
 def offloaded(audit: Audit, ctx: AuditContext) -> AuditOutput:
-    """`audit.run` as a task of the run's workers (this process takes it first); its stats
-    and note come back with its output."""
+    """`audit.run` as a task of the run's pool, which this process alone takes (before
+    the engines' chunks), one whole-tree audit after another while the worker processes
+    scan; its stats and note come back with its output."""
     from .pool import run_pooled
 
     args = (
@@ -121,7 +123,7 @@ def offloaded(audit: Audit, ctx: AuditContext) -> AuditOutput:
         initializer=_no_setup,
         initargs=(),
         tasks=[(_run_in_process, args)],
-        local_first=True,  # the whole inventory: a child would need a copy
+        local=True,  # the whole inventory: a worker process would need a copy
     )
     ctx.stats.update(stats)
     ctx.stats["worker_process"] = 1
@@ -182,12 +184,11 @@ def run_audits(
     if offloading:
         from .pool import start_workers  # worker processes: only when used
 
-        # The workers import these while the run goes on. Not the engines' modules: on a
-        # rerun the engines mostly read the cache and scan in-process, and a worker would
-        # hold imports it does not use.
+        # The worker processes start now and import the engines while the run goes on
+        # (the whole-tree audits run in this process).
         start_workers(
             contexts[offloading[0].name].config.jobs,
-            sorted({m for audit in offloading for m in audit.worker_modules}),
+            sorted({m for audit in audits for m in audit.worker_modules}),
         )
     for audit in audits:
         ctx = contexts[audit.name]

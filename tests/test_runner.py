@@ -244,3 +244,67 @@ def test_one_file_is_enough_to_pass_what_it_was_checked_for(tmp_path):
     assert passes["SEC001"].startswith("checked 1 file(s)")
     assert passes["LOG009"] == "checked 1 Python file(s)"
     assert "LOG006" not in passes  # still no log file
+
+
+def test_whole_tree_tasks_go_only_to_this_process():
+    """A worker process never takes a whole-tree task (it would need a copy of the whole
+    inventory); this process takes them before any chunk, then helps with the chunks."""
+    import threading
+    from concurrent.futures import Future
+
+    from hardcheck.pool import _Task, _TaskQueue
+
+    queue = _TaskQueue()
+    tasks = [_Task(Future(), (name,), local) for name, local in
+             [("chunk1", False), ("tree1", True), ("chunk2", False), ("tree2", True)]]  # fmt: skip
+    for task in tasks:
+        queue.put(task)
+    assert queue.take(local=False).call == ("chunk1",)
+    assert queue.take(local=True).call == ("tree1",)
+    assert queue.take(local=True).call == ("tree2",)
+    assert queue.take(local=False).call == ("chunk2",)
+    queue.put(_Task(Future(), ("tree3",), True))
+    taken: list = []
+    child = threading.Thread(target=lambda: taken.append(queue.take(local=False)))
+    child.start()
+    child.join(0.3)
+    assert child.is_alive() and not taken  # a child waits rather than take tree3
+    assert queue.take(local=True).call == ("tree3",)
+    queue.put(_Task(Future(), ("chunk3",), False))
+    child.join(5)
+    assert [t.call for t in taken] == [("chunk3",)]
+    assert queue.close() == [] and queue.take(local=True) is None
+
+
+def _exit_unless_in(pid: int) -> str:
+    if os.getpid() != pid:
+        os._exit(3)  # a worker process dying in the middle of a task
+    time.sleep(0.2)
+    return "here"
+
+
+def test_a_worker_process_that_dies_fails_its_task_and_is_replaced():
+    from concurrent.futures import Future, wait
+
+    from hardcheck.pool import SHARED, _Task
+
+    queue = SHARED.start(2, ())
+    try:
+        call = ("none", _no_setup_for_test, (), _exit_unless_in, (os.getpid(),))
+        futures = [Future() for _ in range(6)]
+        for future in futures:
+            queue.put(_Task(future, call, False))
+        wait(futures, timeout=60)
+        outcomes = [f.exception() or f.result() for f in futures]
+        died = [o for o in outcomes if isinstance(o, RuntimeError)]
+        assert died and all("ended in the middle of a task (exit code 3)" in str(o) for o in died)
+        assert "here" in outcomes  # this process ran the others
+        assert len(SHARED.children) == 1, outcomes
+        assert SHARED.children[0].proc.poll() is None  # replaced
+    finally:
+        SHARED.close()
+    assert SHARED.children == []
+
+
+def _no_setup_for_test() -> None:
+    pass

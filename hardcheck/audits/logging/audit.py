@@ -76,7 +76,6 @@ class LoggingAudit(Audit):
     }
 
     cpu_bound = True
-    worker_modules = ("hardcheck.audits.logging.audit",)
 
     def memo_reads(self, ctx: AuditContext):
         return reads

@@ -46,7 +46,6 @@ class PermissionsAudit(Audit):
     }
 
     cpu_bound = True
-    worker_modules = ("hardcheck.audits.permissions.audit",)
 
     def memo_reads(self, ctx: AuditContext) -> PathTest:
         # app settings come from Python modules, start flags from the files that start the

@@ -88,7 +88,6 @@ class UploadsAudit(Audit):
     }
 
     cpu_bound = True
-    worker_modules = ("hardcheck.audits.uploads.audit",)
 
     def memo_reads(self, ctx: AuditContext):
         return None if ctx.options.get("probe") else reads
