@@ -59,13 +59,15 @@ def balanced_chunks(files: Sequence[Entry], count: int) -> list[list[str]]:
 class _Task:
     future: Future
     call: tuple  # run_task's arguments: (setup, initializer, initargs, fn, args)
-    local: bool  # only this process runs it (its arguments are the whole inventory)
+    local: bool  # this process takes it first (its arguments are the whole inventory)
+    shareable: bool = True  # a worker process may take it when nothing else waits
 
 
 class _TaskQueue:
     """Tasks waiting for a worker. This process takes local tasks first, then any; a child
-    takes only the others. A child given a whole-tree task would hold a copy of the
-    inventory (24 MB at 70,000 files) beside its engine's working memory."""
+    takes the others first, then a shareable local one. A child given a whole-tree task
+    holds a copy of the inventory (24 MB at 70,000 files) beside its engine's working
+    memory: on a large tree such a task is not shareable."""
 
     def __init__(self) -> None:
         self.items: deque[_Task] = deque()
@@ -81,10 +83,9 @@ class _TaskQueue:
         """The next task for a worker (`local`: this process); None once the queue is closed."""
         with self.ready:
             while not self.closed:
-                mine = [t for t in self.items if t.local] if local else []
-                chosen = next(iter(mine), None) or next(
-                    (t for t in self.items if not t.local), None
-                )
+                first = [t for t in self.items if t.local == local]
+                rest = [t for t in self.items if t.local != local and (local or t.shareable)]
+                chosen = next(iter(first + rest), None)
                 if chosen is not None:
                     self.items.remove(chosen)
                     return chosen
@@ -100,12 +101,14 @@ class _TaskQueue:
         return left
 
 
-def _child_env() -> dict[str, str]:
-    """The environment with this hardcheck first on the path, so a child imports the same
-    package even when a caller put it on sys.path by hand."""
-    here = str(Path(__file__).resolve().parent.parent)
-    path = os.environ.get("PYTHONPATH", "")
-    return {**os.environ, "PYTHONPATH": here + (os.pathsep + path if path else "")}
+# A child worker's first lines. Not `python -m hardcheck.worker`: that puts the current
+# directory (often the audited tree) first on the path, so a `bandit.py` there would run.
+# hardcheck's own location goes last: the child imports the same hardcheck, even one a
+# caller put on sys.path by hand, and shadows nothing.
+_BOOT = (
+    "import sys; sys.path[:] = [p for p in sys.path if p not in ('', '.')]; "
+    "sys.path.append({here!r}); from hardcheck.worker import main; sys.exit(main(sys.argv[1:]))"
+)
 
 
 class _Child:
@@ -116,12 +119,11 @@ class _Child:
         result_read, result_write = os.pipe()
         try:
             self.proc = subprocess.Popen(
-                [sys.executable, "-m", "hardcheck.worker", str(task_read), str(result_write),
-                 *preload],
+                [sys.executable, "-c", _BOOT.format(here=str(Path(__file__).resolve().parents[1])),
+                 str(task_read), str(result_write), *preload],
                 pass_fds=(task_read, result_write),
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.DEVNULL,  # stdout is the report's: a library's print must not reach it
-                env=_child_env(),
             )  # fmt: skip
         except BaseException:
             for fd in (task_read, task_write, result_read, result_write):
@@ -299,10 +301,12 @@ def run_pooled(
     initargs: tuple,
     tasks: Sequence[tuple[Callable[..., Any], tuple]],
     local: bool = False,
+    shareable: bool = True,
 ) -> list[Any]:
     """Run `tasks` ((function, args) pairs) on the run's shared workers (`--jobs` of
-    them, started by the first audit that asks); results in task order. `local`: only
-    this process runs them, first (their arguments are the whole inventory)."""
+    them, started by the first audit that asks); results in task order. `local`: this
+    process takes them first (their arguments are the whole inventory); not `shareable`:
+    only this process runs them."""
     import hashlib
     import pickle
 
@@ -314,7 +318,7 @@ def run_pooled(
     futures: list[Future] = []
     for fn, args in tasks:
         future: Future = Future()
-        queue.put(_Task(future, (setup, initializer, initargs, fn, args), local))
+        queue.put(_Task(future, (setup, initializer, initargs, fn, args), local, shareable))
         futures.append(future)
     pending = set(futures)
     try:

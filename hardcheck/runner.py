@@ -52,6 +52,10 @@ def _error_finding(ctx: AuditContext, message: str) -> Finding:
 # processes scan with the engines. In threads they would share this process's one core
 # (the GIL) with each other and with the engine chunks it runs too.
 OFFLOAD_MIN_FILES = 2_000
+# Below this many files a worker process may take a whole-tree audit when it would idle
+# otherwise (a rerun after one edit: the engines read their cache); above it, its copy of
+# the inventory would cost more memory than the wait costs time.
+SHARE_MAX_FILES = 20_000
 
 
 def offload(audit: Audit, ctx: AuditContext) -> bool:
@@ -72,11 +76,12 @@ def long_lived() -> Iterator[None]:
     """What exists now (the inventory, the service model) lives as long as the audits:
     the collector need not traverse it on every full collection. Tens of thousands of
     inventory entries, traversed again for each collection the audits' syntax trees
-    trigger, made the audits' time grow faster than the tree. Only the outermost block
-    freezes: a nested one would freeze the garbage other threads have not yet collected
-    (bandit's syntax trees are cycles), for as long as the run lasts."""
-    if not _FROZEN[0]:
-        gc.freeze()
+    trigger, made the audits' time grow faster than the tree. A nested block (a whole-tree
+    audit this process runs as a pool task) freezes again what the run has made since,
+    such as each file's facts, once a collection has freed what is garbage now."""
+    if _FROZEN[0]:
+        gc.collect()
+    gc.freeze()
     _FROZEN[0] += 1
     try:
         yield
@@ -124,6 +129,7 @@ def offloaded(audit: Audit, ctx: AuditContext) -> AuditOutput:
         initargs=(),
         tasks=[(_run_in_process, args)],
         local=True,  # the whole inventory: a worker process would need a copy
+        shareable=ctx.inventory.file_count < SHARE_MAX_FILES,
     )
     ctx.stats.update(stats)
     ctx.stats["worker_process"] = 1

@@ -1,6 +1,6 @@
 """One worker of the run's pool, and what every worker runs a task with.
 
-A child worker is `python -m hardcheck.worker TASK_FD RESULT_FD [MODULE…]`: it imports
+A child worker runs `main(TASK_FD, RESULT_FD, MODULE…)` (hardcheck.pool starts it): it imports
 the modules named (the first audit's, while the run is still reading the tree), then reads
 tasks from one pipe and writes each result to the other, as length-prefixed pickles,
 until the task pipe closes. The task's function, pickled by name, brings in the modules
@@ -17,7 +17,6 @@ import os
 import pickle
 import signal
 import struct
-import sys
 from typing import Any, BinaryIO, Callable
 
 _LENGTH = struct.Struct("!Q")
@@ -115,7 +114,3 @@ def main(argv: list[str]) -> int:
                 send(results, outcome)
             except (pickle.PicklingError, TypeError, AttributeError) as exc:
                 send(results, (False, RuntimeError(f"the task's result cannot be sent: {exc}")))
-
-
-if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))

@@ -7,6 +7,7 @@ import os
 import re
 import threading
 import time
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -14,7 +15,7 @@ from click.testing import CliRunner
 from hardcheck import audits
 from hardcheck.audits.base import Audit, AuditOutput, Coverage
 from hardcheck.cli import main
-from tests.conftest import SAMPLES, copy_sample
+from tests.conftest import SAMPLES, copy_sample, make_tree
 
 
 class CrashingAudit(Audit):
@@ -149,10 +150,10 @@ def _worker_pids(pid: int) -> set[int]:
     for child in _descendants(pid):
         try:
             with open(f"/proc/{child}/cmdline", "rb") as fh:
-                cmdline = fh.read().split(b"\0")
+                cmdline = fh.read()
         except OSError:
             continue
-        if b"hardcheck.worker" in cmdline:
+        if b"from hardcheck.worker import main" in cmdline:
             workers.add(child)
     return workers
 
@@ -247,15 +248,16 @@ def test_one_file_is_enough_to_pass_what_it_was_checked_for(tmp_path):
 
 
 def test_whole_tree_tasks_go_only_to_this_process():
-    """A worker process never takes a whole-tree task (it would need a copy of the whole
-    inventory); this process takes them before any chunk, then helps with the chunks."""
+    """On a large tree a worker process never takes a whole-tree task (it would need a
+    copy of the whole inventory); this process takes them before any chunk, then helps
+    with the chunks."""
     import threading
     from concurrent.futures import Future
 
     from hardcheck.pool import _Task, _TaskQueue
 
     queue = _TaskQueue()
-    tasks = [_Task(Future(), (name,), local) for name, local in
+    tasks = [_Task(Future(), (name,), local, shareable=False) for name, local in
              [("chunk1", False), ("tree1", True), ("chunk2", False), ("tree2", True)]]  # fmt: skip
     for task in tasks:
         queue.put(task)
@@ -263,7 +265,7 @@ def test_whole_tree_tasks_go_only_to_this_process():
     assert queue.take(local=True).call == ("tree1",)
     assert queue.take(local=True).call == ("tree2",)
     assert queue.take(local=False).call == ("chunk2",)
-    queue.put(_Task(Future(), ("tree3",), True))
+    queue.put(_Task(Future(), ("tree3",), True, shareable=False))
     taken: list = []
     child = threading.Thread(target=lambda: taken.append(queue.take(local=False)))
     child.start()
@@ -273,6 +275,8 @@ def test_whole_tree_tasks_go_only_to_this_process():
     queue.put(_Task(Future(), ("chunk3",), False))
     child.join(5)
     assert [t.call for t in taken] == [("chunk3",)]
+    queue.put(_Task(Future(), ("small-tree",), True, shareable=True))
+    assert queue.take(local=False).call == ("small-tree",)  # on a small tree it may
     assert queue.close() == [] and queue.take(local=True) is None
 
 
@@ -308,3 +312,31 @@ def test_a_worker_process_that_dies_fails_its_task_and_is_replaced():
 
 def _no_setup_for_test() -> None:
     pass
+
+
+def test_a_worker_process_imports_nothing_from_the_directory_it_runs_in(tmp_path):
+    """Run from inside the audited tree (`cd app && hardcheck audit .`), a worker process
+    must not import the tree's modules: a `bandit.py` there would be code execution."""
+    import subprocess
+    import sys
+
+    root = tmp_path / "app"
+    files = {
+        f"pkg/m{i}.py": "import subprocess\nsubprocess.call('ls', shell=True)\n" for i in range(60)
+    }
+    marker = tmp_path / "imported"
+    for name in ("bandit", "detect_secrets", "hardcheck"):
+        files[f"{name}.py"] = f"open({str(marker)!r}, 'w').write('{name}')\n"
+    make_tree(root, files)
+    out = tmp_path / "r.json"
+    script = Path(sys.executable).parent / "hardcheck"  # as users run it: not from the cwd
+    run = subprocess.run(
+        [str(script), "audit", ".",
+         "--jobs", "2", "--no-cache", "--only", "code,secrets", "-q", "-f", f"json:{out}"],
+        cwd=root, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert not marker.exists(), marker.read_text()
+    report = json.loads(out.read_text())
+    code = next(a for a in report["audits"] if a["name"] == "code")
+    assert code["stats"]["worker_processes"] == 2, run.stderr[-2000:]  # the pool did run
+    assert sum(f["upstream_id"] == "B602" for f in report["findings"]) == 60
