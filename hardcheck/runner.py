@@ -108,9 +108,9 @@ def run_one(audit: Audit, ctx: AuditContext) -> AuditOutput:
 
 
 def offloaded(audit: Audit, ctx: AuditContext) -> AuditOutput:
-    """`audit.run` as a task of the run's pool, which this process alone takes (before
-    the engines' chunks), one whole-tree audit after another while the worker processes
-    scan; its stats and note come back with its output."""
+    """`audit.run` as a task of the run's pool, which this process takes before the
+    engines' chunks (a worker process only on a small tree, when it would idle
+    otherwise); its stats and note come back with its output."""
     from .pool import run_pooled
 
     args = (

@@ -1,9 +1,9 @@
 """One worker of the run's pool, and what every worker runs a task with.
 
-A child worker runs `main(TASK_FD, RESULT_FD, MODULE…)` (hardcheck.pool starts it): it imports
-the modules named (the first audit's, while the run is still reading the tree), then reads
-tasks from one pipe and writes each result to the other, as length-prefixed pickles,
-until the task pipe closes. The task's function, pickled by name, brings in the modules
+A child worker runs `main(TASK_FD, RESULT_FD, MODULE…)` (hardcheck.pool starts it): it
+imports the modules named (the engines', while the run goes on), then reads tasks from one
+pipe and writes each result to the other, as length-prefixed pickles, until the task pipe
+closes. The task's function, pickled by name, brings in the modules
 it needs, so a worker imports an engine only when it is given that engine's work.
 
 This module imports nothing of hardcheck: a child worker starts in the time Python does.
