@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from hardcheck import audits
+from hardcheck import audits, runner
 from hardcheck.audits.base import Audit, AuditOutput, Coverage
 from hardcheck.cli import main
 from tests.conftest import SAMPLES, copy_sample, make_tree
@@ -124,7 +124,6 @@ def test_whole_tree_audits_in_worker_processes_find_the_same(tmp_path, monkeypat
     """On a large tree permissions, logging and uploads run in processes of their own so
     they overlap; what they report must not change."""
     import hardcheck
-    from hardcheck import runner
 
     root = copy_sample("insecure-fastapi", tmp_path)
     names = ["permissions", "logging", "uploads"]
@@ -294,7 +293,7 @@ def test_a_worker_process_that_dies_fails_its_task_and_is_replaced():
 
     queue = SHARED.start(2, ())
     try:
-        call = ("none", _no_setup_for_test, (), _exit_unless_in, (os.getpid(),))
+        call = ("none", runner._no_setup, (), _exit_unless_in, (os.getpid(),))
         futures = [Future() for _ in range(6)]
         for future in futures:
             queue.put(_Task(future, call, False))
@@ -308,10 +307,6 @@ def test_a_worker_process_that_dies_fails_its_task_and_is_replaced():
     finally:
         SHARED.close()
     assert SHARED.children == []
-
-
-def _no_setup_for_test() -> None:
-    pass
 
 
 def test_a_worker_process_imports_nothing_from_the_directory_it_runs_in(tmp_path):

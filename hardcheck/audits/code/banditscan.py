@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ...cache import digest_bytes
+from ...readers.pyast import PARSE_LOCK
 
 _STATE: dict[str, Any] = {}
 
@@ -97,8 +98,6 @@ _PARSED = threading.local()
 
 
 def _locked_parse(*args: Any, **kwargs: Any) -> ast.AST:
-    from ...readers.pyast import PARSE_LOCK
-
     _let_go()  # bandit is done with the previous file's tree when it parses the next
     with PARSE_LOCK:
         tree = ast.parse(*args, **kwargs)
